@@ -1,0 +1,14 @@
+"""The host's own features, registered as plugins on the same hooks (as datasette does).
+
+Each module here is a trusted plugin: it needs no manifest and may reach the kernel through
+``ctx.kernel``. They start before any third-party plugin, in this order.
+"""
+
+from __future__ import annotations
+
+from lumina_core.builtins import admin, health
+
+BUILTINS: tuple[tuple[str, object], ...] = (
+    ("core.admin", admin),
+    ("core.health", health),
+)

@@ -1,0 +1,46 @@
+"""Which plugins the operator switched off, kept across restarts in ``<data>/plugins.json``."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+STATE_FILE = "plugins.json"
+
+
+class EnabledStore:
+    """The persisted set of disabled plugins; every change is written atomically."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self._path = data_dir / STATE_FILE
+
+    def disabled(self) -> frozenset[str]:
+        try:
+            document = json.loads(self._path.read_text("utf-8"))
+        except FileNotFoundError:
+            return frozenset()
+        except (OSError, ValueError) as exc:
+            raise RuntimeError(f"{self._path}: cannot be read ({exc}); fix or delete it") from None
+        return frozenset(document.get("disabled", []))
+
+    def set_enabled(self, name: str, enabled: bool) -> None:
+        disabled = set(self.disabled())
+        (disabled.discard if enabled else disabled.add)(name)
+        write_atomically(self._path, json.dumps({"disabled": sorted(disabled)}, indent=2) + "\n")
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` so that a crash leaves either the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

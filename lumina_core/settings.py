@@ -1,0 +1,116 @@
+"""One Settings object for the whole host: environment (``LUMINA_*``), ``.env``, then a YAML file.
+
+Precedence, highest first: keyword arguments, environment variables, ``.env``, the YAML file
+named by ``LUMINA_CONFIG_FILE`` (default ``./lumina.yml`` when it exists). A bad value is
+reported by its environment name with the expected form, before anything starts.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from lumina_core.errors import ConfigurationError
+
+ENV_PREFIX = "LUMINA_"
+DEFAULT_CONFIG_FILE = "lumina.yml"
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "lumina"
+
+
+class Settings(BaseSettings):
+    """Every setting of the host; plugins read their own section through ``ctx.config``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_nested_delimiter="__",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    data_dir: Path = Field(
+        default_factory=_default_data_dir, description="Folder that holds all state."
+    )
+    host: str = Field("127.0.0.1", description="Address `lumina serve` listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `lumina serve` listens on.")
+    url: str = Field(
+        "http://127.0.0.1:8000", description="Where the CLI finds a running server."
+    )
+    plugins_dir: Path | None = Field(
+        None, description="Folder of unpackaged plugins, loaded for development."
+    )
+    load_plugins: str | None = Field(
+        None,
+        description="Comma-separated plugins to load; unset loads all, empty loads none.",
+    )
+    strict: bool = Field(False, description="Fail start-up when any plugin fails.")
+    startup_timeout: float = Field(
+        10.0, gt=0, description="Seconds a plugin's startup hook may take."
+    )
+    hook_timeout: float = Field(
+        5.0, gt=0, description="Seconds one plugin may take to answer a shared hook."
+    )
+    log_level: str = Field("INFO", description="Logging level name.")
+    plugin_config: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Per-plugin settings, checked against each manifest's config schema.",
+    )
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        levels = {"CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"}
+        if value.upper() not in levels:
+            raise ValueError(f"expected one of {', '.join(sorted(levels))}")
+        return value.upper()
+
+    @property
+    def selected_plugins(self) -> frozenset[str] | None:
+        """The names ``LUMINA_LOAD_PLUGINS`` selects, or None when it selects all."""
+        if self.load_plugins is None:
+            return None
+        return frozenset(name.strip() for name in self.load_plugins.split(",") if name.strip())
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        yaml_file = Path(os.environ.get(f"{ENV_PREFIX}CONFIG_FILE", DEFAULT_CONFIG_FILE))
+        yaml_source = YamlConfigSettingsSource(settings_cls, yaml_file=yaml_file)
+        return init_settings, env_settings, dotenv_settings, yaml_source, file_secret_settings
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings, turning pydantic's report into one line per bad setting."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigurationError(_describe(exc)) from None
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        name = ENV_PREFIX + "__".join(str(part) for part in error["loc"]).upper()
+        got = error.get("input")
+        shown = "" if isinstance(got, dict) else f" (got {got!r})"
+        lines.append(f"{name}: {error['msg']}{shown}")
+    return "invalid settings:\n  " + "\n  ".join(lines)
