@@ -43,6 +43,7 @@ _READ_VECTORS, _WRITE_VECTORS = "read:vector_store", "write:vector_store"
 #: How the core services map onto permissions.
 CORE_GRANTS: Mapping[str, Grant] = {
     "llm": Grant("llm:generate"),
+    "chat": Grant("llm:generate"),
     "embedder": Grant("embed:text"),
     "vectors": Grant(
         _READ_VECTORS,
