@@ -108,9 +108,11 @@ class Kernel:
     async def stop(self) -> None:
         """Stop every started plugin, dependents first, then wait for background hook calls."""
         async with self._lock:
-            for record in sorted(self._started(), key=lambda r: r.since, reverse=True):
+            started = sorted(self._started(), key=lambda r: r.since, reverse=True)
+            for record in started:
                 await self._stop(record)
             self.started = False
+        log.info("stopped %d plugins", sum(not r.builtin for r in started))
         if self._background:
             await asyncio.wait(self._background, timeout=self.settings.hook_timeout)
 
