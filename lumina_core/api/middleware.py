@@ -6,6 +6,7 @@ Written as plain ASGI (no BaseHTTPMiddleware) so it adds microseconds, not a tas
 from __future__ import annotations
 
 import contextvars
+import itertools
 import logging
 import uuid
 
@@ -23,8 +24,7 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = dict(scope["headers"]).get(REQUEST_ID_HEADER, b"").decode("latin-1")[:128]
-        rid = given or uuid.uuid4().hex
+        rid = _given_id(scope["headers"]) or _next_id()
         token = request_id.set(rid)
 
         async def send_with_id(message: Message) -> None:
@@ -37,6 +37,22 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             request_id.reset(token)
+
+
+_PROCESS_PREFIX = uuid.uuid4().hex[:16]
+_sequence = itertools.count()
+
+
+def _next_id() -> str:
+    """Unique across processes (random prefix) yet cheap (a counter): 32 hex digits."""
+    return f"{_PROCESS_PREFIX}{next(_sequence):016x}"
+
+
+def _given_id(headers: list[tuple[bytes, bytes]]) -> str:
+    for name, value in headers:
+        if name == REQUEST_ID_HEADER:
+            return value.decode("latin-1")[:128]
+    return ""
 
 
 class RequestIdFilter(logging.Filter):
