@@ -28,7 +28,7 @@ from lumina_core.api.routes import RouteRegistry
 from lumina_core.context import PluginContext
 from lumina_core.errors import ConfigurationError, Conflict, LuminaError, NotFound
 from lumina_core.permissions import HOOK_PERMISSIONS
-from lumina_core.plugins.discovery import PluginSource, discover, forget_package
+from lumina_core.plugins.discovery import PluginSource, discover, forget_code, forget_package
 from lumina_core.plugins.hookcalls import CallListener, Outcome, call_impl, call_inline
 from lumina_core.plugins.manifest import Manifest, ManifestInvalid, load_manifest
 from lumina_core.plugins.records import RESTING, PluginRecord, PluginState
@@ -83,6 +83,7 @@ class Kernel:
             "register_routes": self._bind_routes,
         }
         self._builtins = builtins
+        self._added_sources: list[PluginSource] = []
         self._enabled = EnabledStore(settings.data_dir)
         self._background: set[asyncio.Task[Any]] = set()
         self._lock = asyncio.Lock()
@@ -121,7 +122,7 @@ class Kernel:
         disabled = self._enabled.disabled()
         selected = self.settings.selected_plugins
         known_origins = {r.source.origin for r in self.records.values() if r.source}
-        for source in discover(self.settings.plugins_dir):
+        for source in [*discover(self.settings.plugins_dir), *self._added_sources]:
             if source.origin in known_origins:
                 continue
             record = self._checked(source)
@@ -135,6 +136,11 @@ class Kernel:
             elif record.state is PluginState.DISCOVERED and selected is not None and record.name not in selected:
                 record.set_state(PluginState.DISABLED, "not selected by LUMINA_LOAD_PLUGINS")
             self.records[key] = record
+
+    def add_source(self, source: PluginSource) -> None:
+        """Offer a plugin found another way than discovery (the testing kit's plugin objects);
+        it is checked and started like any other at the next ``discover``/``start``."""
+        self._added_sources.append(source)
 
     def survey(self) -> list[PluginRecord]:
         """Discover and resolve without importing any plugin: what would start, and what not."""
@@ -189,6 +195,7 @@ class Kernel:
             if record.state is PluginState.STARTED:
                 await self._reload_started(record)
             else:
+                forget_code(record.source)  # a plugin that failed in startup left its modules
                 self.records[name] = record = self._checked(record.source)
                 await self._settle()
             self._notify(record, "reload")
@@ -198,7 +205,7 @@ class Kernel:
         assert record.source is not None
         previous_manifest, previous_plugin = record.manifest, record.plugin
         await self._stop(record)
-        previous_modules = forget_package(record.source.package)
+        previous_modules = forget_code(record.source)
         error = await self._try_fresh_start(record)
         if error is None:
             return
@@ -206,8 +213,10 @@ class Kernel:
         sys.modules.update(previous_modules)
         record.manifest = previous_manifest
         self._register(record, previous_plugin)
-        await self._start(record)
-        record.error = f"reload failed, the previous version keeps serving: {error}"
+        if await self._start(record):
+            record.error = f"reload failed, the previous version keeps serving: {error}"
+        else:
+            record.error = f"reload failed ({error}), and the previous version failed to restart: {record.error}"
 
     # --- shared hooks ----------------------------------------------------------------------
 
@@ -406,8 +415,11 @@ class Kernel:
         """Re-read, re-import and start the plugin; return the error, or None on success."""
         assert record.source is not None
         fresh = self._checked(record.source)
+        record.problems = fresh.problems
         if fresh.state is PluginState.INVALID:
             return fresh.error
+        if fresh.name != record.name:
+            return f"manifest.yml now names the plugin '{fresh.name}': a renamed plugin is a new plugin, restart the host"
         refusal = resolve(
             {**{r.name: r.manifest for r in self._started()}, fresh.name: fresh.manifest},
             core_version=__version__,
@@ -530,7 +542,7 @@ class Kernel:
         started = sum(r.state is PluginState.STARTED for r in records)
         log.info("lumina-core %s: %d of %d plugins started", __version__, started, len(records))
         for record in records:
-            if record.state is not PluginState.STARTED:
+            if record.state in (PluginState.INVALID, PluginState.INCOMPATIBLE, PluginState.FAILED):
                 log.warning("plugin '%s' is %s: %s", record.name, record.state, record.error)
 
     def _fail_fast(self) -> None:

@@ -134,6 +134,23 @@ def import_folder(package_dir: Path) -> object:
     return module
 
 
+def forget_code(source: PluginSource) -> dict[str, ModuleType]:
+    """Make the next import of ``source`` read its files from disk; return the dropped modules.
+
+    Besides dropping the package from ``sys.modules``, this deletes its cached bytecode: CPython
+    trusts a ``.pyc`` whose recorded source mtime (whole seconds) and size match, so an edit saved
+    within the same second that keeps the file's size would otherwise re-import the old code.
+    """
+    if source.code_dir is not None:
+        for module_file in source.code_dir.rglob("*.py"):
+            try:
+                Path(importlib.util.cache_from_source(str(module_file))).unlink(missing_ok=True)
+            except OSError:  # a read-only install: its sources do not change either
+                pass
+    importlib.invalidate_caches()  # see modules added since the last import
+    return forget_package(source.package)
+
+
 def forget_package(package: str) -> dict[str, ModuleType]:
     """Drop a package and its submodules from ``sys.modules``; return them for a rollback."""
     dropped = {
