@@ -11,6 +11,7 @@ import click
 import httpx
 
 from lumina_core.errors import ConfigurationError
+from lumina_core.services.vectors.commands import vectors as vectors_commands
 from lumina_core.settings import Settings, load_settings
 from lumina_core.version import API_VERSION, __version__
 
@@ -217,3 +218,6 @@ def _error_message(response: httpx.Response) -> str:
         return response.json()["error"]["message"]
     except (ValueError, KeyError, TypeError):
         return f"the server answered {response.status_code}"
+
+
+cli.add_command(vectors_commands)

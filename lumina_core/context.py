@@ -47,7 +47,7 @@ CORE_GRANTS: Mapping[str, Grant] = {
     "embedder": Grant("embed:text"),
     "vectors": Grant(
         _READ_VECTORS,
-        {m: _WRITE_VECTORS for m in ("upsert", "delete", "delete_where", "create_collection", "drop_collection")},
+        {m: _WRITE_VECTORS for m in ("upsert", "delete", "delete_where", "create_collection", "drop_collection", "optimize")},
     ),
     "events": Grant("events:publish", {"subscribe": "events:subscribe"}),
     "tasks": Grant("tasks:submit"),

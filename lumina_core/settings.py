@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -67,6 +67,26 @@ class Settings(BaseSettings):
     plugin_config: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="Per-plugin settings, checked against each manifest's config schema.",
+    )
+
+    qdrant_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("qdrant_url", "LUMINA_QDRANT_URL", "QDRANT_URL"),
+        description="Qdrant server for the vector store; unset keeps vectors under the data folder (Qdrant Edge).",
+    )
+    qdrant_api_key: str | None = Field(
+        None,
+        validation_alias=AliasChoices("qdrant_api_key", "LUMINA_QDRANT_API_KEY", "QDRANT_API_KEY"),
+        description="API key of the Qdrant server, when it needs one.",
+    )
+    require_auth: bool = Field(
+        False, description="Refuse anonymous requests even on loopback (always on beyond loopback)."
+    )
+    auth_secret: str | None = Field(
+        None, description="Key that signs access tokens; unset uses one generated into the data folder."
+    )
+    access_token_minutes: int = Field(
+        60, ge=1, le=60 * 24 * 30, description="Minutes an access token from POST /auth/login stays valid."
     )
 
     @field_validator("log_level")
