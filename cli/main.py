@@ -160,6 +160,20 @@ def plugin_disable(name: str) -> None:
     _switch(name, enabled=False)
 
 
+@cli.command()
+@click.option("--url", envvar="LUMINA_URL", default="http://127.0.0.1:8000", show_default=True, help="Server to watch (LUMINA_URL).")
+@click.option("--token", envvar="LUMINA_TOKEN", help="Bearer token (LUMINA_TOKEN); asked for when the server wants one.")
+def tui(url: str, token: str | None) -> None:
+    """Open the live terminal dashboard of a running server (keys: 1-6 tabs, ctrl+p commands, q quit).
+
+    \b
+    Example:  lumina tui --url http://homeserver:8000
+    """
+    from lumina_tui.app import run
+
+    run(url, token)
+
+
 @cli.group()
 def config() -> None:
     """Inspect the effective settings."""

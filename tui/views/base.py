@@ -1,0 +1,120 @@
+"""Polling without freezing: fetch in an async worker, render on completion, then set a timer.
+
+Runs never overlap (the next one is scheduled only when the last one ends), nothing is fetched
+while the view is hidden or the server is away, and a failed fetch becomes a line in the view's
+own message area while the last data stays on screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from textual.app import SystemCommand
+from textual.containers import Vertical
+from textual.timer import Timer
+from textual.widgets import Static
+
+from lumina_tui.client import ApiProblem, Disconnected, LuminaClient
+
+if TYPE_CHECKING:
+    from lumina_tui.app import LuminaApp
+
+
+class Notice(Static):
+    """A one-line message area: why a panel shows no (or old) data."""
+
+    DEFAULT_CSS = """
+    Notice { height: auto; color: $warning; padding: 0 1; }
+    Notice.-empty { display: none; }
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("", classes="-empty", markup=False, **kwargs)
+
+    def say(self, message: str) -> None:
+        self.update(message)
+        self.set_class(not message, "-empty")
+
+
+class View(Vertical):
+    """A tab's content: reaches the server through the app's client, speaks through a Notice."""
+
+    @property
+    def lumina(self) -> LuminaApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def client(self) -> LuminaClient:
+        return self.lumina.client
+
+    def say(self, message: str) -> None:
+        """Show (or, with "", clear) this view's message line."""
+        self.query_one(Notice).say(message)
+
+    def refresh_now(self) -> None:
+        """Fetch again at once (the server came back, or the user asked)."""
+
+    def commands(self) -> Iterable[SystemCommand]:
+        """This view's actions for the command palette."""
+        return ()
+
+
+class PolledView(View):
+    """A view that refreshes every ``interval`` seconds while it is on screen."""
+
+    interval: float = 2.0
+    poll_when_hidden: bool = False
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._timer: Timer | None = None
+
+    async def fetch(self) -> Any:
+        """Ask the server for this view's data; raise :class:`ApiProblem` when it cannot."""
+        raise NotImplementedError
+
+    def show(self, data: Any) -> None:
+        """Put freshly fetched data on screen."""
+        raise NotImplementedError
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self.refresh_now)
+
+    def refresh_now(self) -> None:
+        """Fetch at once (cancelling a run in flight) and start the timer again afterwards."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self.run_worker(self._poll(), exclusive=True, group=f"poll-{id(self)}")
+
+    def _should_fetch(self) -> bool:
+        if not self.lumina.connected:
+            return False
+        return self.poll_when_hidden or self.is_on_screen
+
+    async def _poll(self) -> None:
+        try:
+            if self._should_fetch():
+                await self._fetch_and_show()
+        except asyncio.CancelledError:
+            raise
+        self._timer = self.set_timer(self.interval, self.refresh_now)
+
+    async def _fetch_and_show(self) -> None:
+        try:
+            data = await self.fetch()
+        except Disconnected:
+            self.say("server unreachable: showing the last data received")
+            self.lumina.report_lost()
+            return
+        except ApiProblem as problem:
+            self.say(str(problem))
+            return
+        try:
+            self.show(data)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            self.say(f"the server's answer has an unexpected shape ({type(exc).__name__}: {exc})")
+            return
+        self.say("")

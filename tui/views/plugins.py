@@ -1,0 +1,190 @@
+"""Plugins: every plugin's state, the selected one's manifest and panels, enable/disable/reload.
+
+The table polls ``/plugins`` every second and is diffed by plugin name, so a change made
+elsewhere (CLI, REST, a crash) shows within two seconds and the cursor never jumps.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from textual.markup import escape
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Static
+
+from lumina_tui.client import ApiProblem, Disconnected
+from lumina_tui.dialogs import ConfirmScreen
+from lumina_tui.panels import PluginPanel
+from lumina_tui.views.base import Notice, PolledView
+
+#: (column key, title) of the plugins table.
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("name", "Name"),
+    ("version", "Version"),
+    ("state", "State"),
+    ("permissions", "Permissions"),
+    ("endpoints", "Endpoints"),
+    ("error", "Last error"),
+)
+STATE_STYLE = {"started": "green", "disabled": "dim", "failed": "red", "invalid": "red", "incompatible": "yellow"}
+ACTIONS = {"enable": "Switch on", "disable": "Switch off", "reload": "Re-import"}
+
+
+def plugin_row(plugin: Mapping[str, Any]) -> dict[str, str]:
+    """The table cells of one ``/plugins`` item."""
+    state = escape(str(plugin.get("state", "?")))
+    return {
+        "name": str(plugin["name"]),
+        "version": escape(str(plugin.get("version") or "-")),
+        "state": f"[{STATE_STYLE.get(state, 'yellow')}]{state}[/]",
+        "permissions": escape(", ".join(plugin.get("permissions") or []) or "-"),
+        "endpoints": str(len(plugin.get("endpoints") or [])),
+        "error": escape(str(plugin.get("error") or "")),
+    }
+
+
+def sync_table(table: DataTable, rows: Sequence[Mapping[str, str]], key: str = "name") -> None:
+    """Make ``table`` show ``rows``: update changed cells, add new rows, drop vanished ones."""
+    wanted = {row[key]: row for row in rows}
+    for row_key in [k for k in table.rows if k.value not in wanted]:
+        table.remove_row(row_key)
+    present = {k.value for k in table.rows}
+    for name, row in wanted.items():
+        if name not in present:
+            table.add_row(*row.values(), key=name)
+            continue
+        for column, value in row.items():
+            if table.get_cell(name, column) != value:
+                table.update_cell(name, column, value)
+
+
+class PluginsView(PolledView):
+    """The Plugins tab: the table above, the selected plugin's detail below."""
+
+    interval = 1.0
+    DEFAULT_CSS = """
+    PluginsView #plugins-table { height: 1fr; min-height: 5; }
+    PluginsView #plugin-detail { height: 1fr; border-top: solid $primary; }
+    """
+    BINDINGS = [
+        Binding("e", "change('enable')", "Enable", id="plugins.enable"),
+        Binding("d", "change('disable')", "Disable", id="plugins.disable"),
+        Binding("r", "change('reload')", "Reload", id="plugins.reload"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._shown_detail: tuple[str, str] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Notice()
+        table: DataTable = DataTable(id="plugins-table", cursor_type="row", zebra_stripes=True)
+        for key, title in COLUMNS:
+            table.add_column(title, key=key)
+        yield table
+        with VerticalScroll(id="plugin-detail"):
+            yield Static("Select a plugin to see its manifest and panels.", id="plugin-manifest")
+
+    async def fetch(self) -> list[Any]:
+        return await self.client.get_items("/plugins", {"limit": 500})
+
+    def show(self, plugins: list[Any]) -> None:
+        table = self.query_one("#plugins-table", DataTable)
+        with self.app.batch_update():
+            sync_table(table, [plugin_row(p) for p in plugins])
+        self._follow_selection()
+
+    @property
+    def selected(self) -> str | None:
+        table = self.query_one("#plugins-table", DataTable)
+        if not table.row_count:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "plugins-table":
+            self._follow_selection()
+
+    def _follow_selection(self) -> None:
+        """Show the selected plugin's detail when the selection or its state changed."""
+        name = self.selected
+        if name is None:
+            return
+        state = str(self.query_one("#plugins-table", DataTable).get_cell(name, "state"))
+        if self._shown_detail != (name, state):
+            self._shown_detail = (name, state)
+            self.run_worker(self._load_detail(name), exclusive=True, group="plugin-detail")
+
+    async def _load_detail(self, name: str) -> None:
+        manifest_box = self.query_one("#plugin-manifest", Static)
+        try:
+            detail = await self.client.get_json(f"/plugins/{name}")
+        except ApiProblem as problem:
+            manifest_box.update(f"[b]{escape(name)}[/b]\n{escape(str(problem))}")
+            return
+        await self._render_detail(detail)
+
+    async def _render_detail(self, detail: Mapping[str, Any]) -> None:
+        manifest = detail.get("manifest") or {}
+        self.query_one("#plugin-manifest", Static).update(describe_plugin(detail))
+        scroll = self.query_one("#plugin-detail", VerticalScroll)
+        await scroll.query(PluginPanel).remove()
+        panels = (manifest.get("ui") or {}).get("panels") or [] if isinstance(manifest, Mapping) else []
+        await scroll.mount_all(PluginPanel(spec) for spec in panels if isinstance(spec, Mapping))
+
+    def action_change(self, action: str) -> None:
+        name = self.selected
+        if name is None:
+            self.say("no plugin selected")
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(self._change(name, action), group="plugin-change")
+
+        self.app.push_screen(ConfirmScreen(f"{ACTIONS[action]} plugin '{name}' on {self.client.url}?"), confirmed)
+
+    async def _change(self, name: str, action: str) -> None:
+        self.say(f"{action} '{name}'…")
+        try:
+            result = await self.client.post_json(f"/plugins/{name}/{action}")
+        except Disconnected as problem:
+            self.say(str(problem))
+            self.lumina.report_lost()
+            return
+        except ApiProblem as problem:
+            self.say(f"{action} '{name}' failed: {problem}")
+            return
+        self.say(f"{action} '{name}': now {result.get('state', '?') if isinstance(result, Mapping) else '?'}")
+        self.refresh_now()
+
+    def commands(self) -> Iterable[SystemCommand]:
+        name = self.selected or "the selected plugin"
+        for action, verb in ACTIONS.items():
+            yield SystemCommand(
+                f"Plugin: {action} {name}", f"{verb} {name} (asks first)", lambda a=action: self.action_change(a)
+            )
+
+
+def describe_plugin(detail: Mapping[str, Any]) -> str:
+    """The detail pane's text: state, origin, problems and the manifest's main fields."""
+    manifest = detail.get("manifest") or {}
+    head = f"{detail.get('name')} {detail.get('version') or ''} · {detail.get('state')} · {detail.get('origin', '')}"
+    lines = [f"[b]{escape(head)}[/b]", escape(str(detail.get("description") or ""))]
+    if detail.get("error"):
+        lines.append(f"[red]error:[/] {escape(str(detail['error']))}")
+    lines.extend(f"[yellow]problem:[/] {escape(str(p))}" for p in detail.get("problems") or [])
+    if isinstance(manifest, Mapping) and manifest:
+        prefixes = ", ".join(manifest.get("prefix") or [])
+        lines.append(escape(f"api_version {manifest.get('api_version')} · prefix {prefixes}"))
+        if manifest.get("dependencies"):
+            lines.append(escape(f"depends on {', '.join(manifest['dependencies'])}"))
+        for endpoint in manifest.get("endpoints") or []:
+            lines.append(escape(f"  {endpoint.get('method')} {endpoint.get('path')}  {endpoint.get('description', '')}"))
+        if manifest.get("config"):
+            lines.append(escape("config schema: " + json.dumps(manifest["config"], ensure_ascii=False)))
+    return "\n".join(lines)

@@ -1,0 +1,155 @@
+"""Tasks: queued, running, failed and scheduled tasks (``GET /tasks``), with retry and cancel.
+
+Which actions exist is read from the live OpenAPI document (``POST /tasks/{id}/retry``,
+``POST /tasks/{id}/cancel`` or ``DELETE /tasks/{id}``), so the keys only act where the server
+allows them; ``/tasks/workers``, when served, fills the workers line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.markup import escape
+from textual.widgets import DataTable, Static
+
+from lumina_tui.client import ApiProblem, NotAvailable
+from lumina_tui.dialogs import ConfirmScreen
+from lumina_tui.views.base import Notice, PolledView
+from lumina_tui.views.plugins import sync_table
+
+COLUMNS = (("id", "Id"), ("kind", "Kind"), ("state", "State"), ("attempts", "Tries"), ("when", "When"), ("error", "Error"))
+STATE_STYLE = {"queued": "cyan", "running": "yellow", "failed": "red", "done": "green", "succeeded": "green", "scheduled": "blue"}
+ACTION_ROUTES = {
+    "retry": (("POST", "/tasks/{id}/retry"),),
+    "cancel": (("POST", "/tasks/{id}/cancel"), ("DELETE", "/tasks/{id}")),
+}
+
+
+@dataclass
+class TaskBoard:
+    tasks: list[Any]
+    workers: list[Any] | None
+    actions: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+def task_row(task: Mapping[str, Any]) -> dict[str, str]:
+    state = str(task.get("state") or task.get("status") or "?")
+    kind = task.get("kind") or task.get("type") or next(iter(task.get("task") or {}), "?")
+    return {
+        "id": str(task.get("id", "?")),
+        "kind": escape(str(kind)),
+        "state": f"[{STATE_STYLE.get(state, 'white')}]{escape(state)}[/]",
+        "attempts": str(task.get("attempts", task.get("tries", ""))),
+        "when": escape(str(task.get("next_run_at") or task.get("updated_at") or task.get("created_at") or "")),
+        "error": escape(str(task.get("error") or task.get("last_error") or "")),
+    }
+
+
+def allowed_actions(document: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """``{"retry": ("POST", "/tasks/{id}/retry"), ...}`` for the routes the server has."""
+    paths = document.get("paths") or {}
+    found = {}
+    for action, candidates in ACTION_ROUTES.items():
+        for method, template in candidates:
+            for path, item in paths.items():
+                if _same_template(path, template) and method.lower() in item:
+                    found[action] = (method, path)
+    return found
+
+
+def _same_template(path: str, template: str) -> bool:
+    parts, wanted = path.split("/"), template.split("/")
+    return len(parts) == len(wanted) and all(
+        a == b or (a.startswith("{") and b.startswith("{")) for a, b in zip(parts, wanted, strict=True)
+    )
+
+
+class TasksView(PolledView):
+    """The Tasks tab."""
+
+    interval = 2.0
+    DEFAULT_CSS = """
+    TasksView #tasks-summary { height: auto; padding: 0 1; }
+    TasksView #tasks-table { height: 1fr; }
+    """
+    BINDINGS = [
+        Binding("t", "act('retry')", "Retry", id="tasks.retry"),
+        Binding("x", "act('cancel')", "Cancel", id="tasks.cancel"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.board: TaskBoard | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Notice()
+        yield Static("", id="tasks-summary")
+        table: DataTable = DataTable(id="tasks-table", cursor_type="row", zebra_stripes=True)
+        for key, title in COLUMNS:
+            table.add_column(title, key=key)
+        yield table
+
+    async def fetch(self) -> TaskBoard:
+        tasks, document = await asyncio.gather(
+            self.client.get_items("/tasks", {"limit": 200}), self.client.get_json("/openapi.json")
+        )
+        workers = None
+        if "/tasks/workers" in (document.get("paths") or {}):
+            try:
+                workers = await self.client.get_items("/tasks/workers")
+            except NotAvailable:
+                workers = None
+        return TaskBoard(tasks, workers, allowed_actions(document))
+
+    def show(self, board: TaskBoard) -> None:
+        self.board = board
+        rows = [task_row(t) for t in board.tasks if isinstance(t, Mapping)]
+        with self.app.batch_update():
+            sync_table(self.query_one("#tasks-table", DataTable), rows, key="id")
+        counts = Counter(str(t.get("state") or t.get("status")) for t in board.tasks if isinstance(t, Mapping))
+        line = " · ".join(f"{state} {n}" for state, n in sorted(counts.items())) or "no tasks"
+        if board.workers is not None:
+            line += f" · workers {len(board.workers)}"
+        actions = ", ".join(board.actions) or "none offered by this server"
+        self.query_one("#tasks-summary", Static).update(escape(f"{line}   (actions: {actions})"))
+
+    @property
+    def selected(self) -> str | None:
+        table = self.query_one("#tasks-table", DataTable)
+        if not table.row_count:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    def action_act(self, action: str) -> None:
+        route = self.board.actions.get(action) if self.board else None
+        task_id = self.selected
+        if route is None or task_id is None:
+            self.say(f"{action}: {'no task selected' if route else 'this server does not offer it'}")
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(self._act(action, route, task_id), group="task-action")
+
+        self.app.push_screen(ConfirmScreen(f"{action} task {task_id}?"), confirmed)
+
+    async def _act(self, action: str, route: tuple[str, str], task_id: str) -> None:
+        method, template = route
+        path = template.split("{")[0] + task_id + template.split("}", 1)[1]
+        try:
+            reply = await self.client.exchange(method, path)
+        except ApiProblem as problem:
+            self.say(f"{action} {task_id}: {problem}")
+            return
+        self.say(f"{action} {task_id}: {reply.status}")
+        self.refresh_now()
+
+    def commands(self) -> Iterable[SystemCommand]:
+        for action, key in (("retry", "t"), ("cancel", "x")):
+            yield SystemCommand(f"Tasks: {action} selected task", f"Where the server allows it ({key})", lambda a=action: self.action_act(a))
