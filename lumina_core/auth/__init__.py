@@ -1,7 +1,10 @@
 """Who is asking: the identity every request acts as.
 
 ``current_user`` is the FastAPI dependency routes use to learn the caller; every per-user store
-keys its data by ``user.id`` from here, never by a ``user_id`` in a request body.
+keys its data by ``user.id`` from here, never by a ``user_id`` in a request body. The ``users``
+service (built-in ``core.auth``) decides: a JWT from ``POST /auth/login``, an API key, or, only
+when the server listens on loopback and ``LUMINA_REQUIRE_AUTH`` is unset, the anonymous local
+user. ``require_admin`` guards administration routes.
 """
 
 from __future__ import annotations
@@ -9,7 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from fastapi import Depends
 from starlette.requests import Request
+
+from lumina_core.errors import LuminaError
 
 Role = Literal["user", "admin"]
 LOCAL_USER_ID = "local"
@@ -29,6 +35,26 @@ class User:
 LOCAL_USER = User(id=LOCAL_USER_ID, name="local", role="admin")
 
 
+class Forbidden(LuminaError):
+    """The caller is known but may not do this."""
+
+    type = "permission_denied"
+    status = 403
+
+
 async def current_user(request: Request) -> User:
-    """The caller; until accounts exist, everyone is the local user."""
-    return LOCAL_USER
+    """The caller, authenticated once per request (401 when it cannot be)."""
+    known = getattr(request.state, "user", None)
+    if known is not None:
+        return known
+    authenticator = request.app.state.kernel.services.get("users")
+    user, method = await authenticator.authenticate(request)
+    request.state.user, request.state.auth_method = user, method
+    return user
+
+
+async def require_admin(user: User = Depends(current_user)) -> User:
+    """The caller, when an admin; 403 otherwise."""
+    if not user.is_admin:
+        raise Forbidden(f"this needs the admin role, and '{user.name}' is a {user.role}: ask an admin")
+    return user

@@ -6,9 +6,10 @@ Each module here is a trusted plugin: it needs no manifest and may reach the ker
 
 from __future__ import annotations
 
-from lumina_core.builtins import admin, health, vectors
+from lumina_core.builtins import admin, auth, health, vectors
 
 BUILTINS: tuple[tuple[str, object], ...] = (
+    ("core.auth", auth),
     ("core.admin", admin),
     ("core.health", health),
     ("core.vectors", vectors),

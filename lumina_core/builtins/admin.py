@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 
 from lumina_core.api.lists import Page
+from lumina_core.auth import current_user, require_admin
 from lumina_core.context import PluginContext
 from lumina_core.hookspecs import hookimpl
 
@@ -17,7 +18,8 @@ from lumina_core.hookspecs import hookimpl
 @hookimpl
 def register_routes(ctx: PluginContext) -> APIRouter:
     kernel = ctx.kernel
-    router = APIRouter(prefix="/plugins", tags=["plugins"])
+    router = APIRouter(prefix="/plugins", tags=["plugins"], dependencies=[Depends(current_user)])
+    admin_only = [Depends(require_admin)]
 
     @router.get("", summary="List plugins with their state, permissions and endpoints")
     async def list_plugins(
@@ -29,15 +31,15 @@ def register_routes(ctx: PluginContext) -> APIRouter:
     async def show_plugin(name: str) -> dict[str, Any]:
         return kernel.get(name).to_dict(detail=True)
 
-    @router.post("/{name}/enable", summary="Switch a plugin on (kept across restarts)")
+    @router.post("/{name}/enable", dependencies=admin_only, summary="Switch a plugin on (kept across restarts)")
     async def enable_plugin(name: str) -> dict[str, Any]:
         return (await kernel.enable(name)).to_dict(detail=True)
 
-    @router.post("/{name}/disable", summary="Switch a plugin off (kept across restarts)")
+    @router.post("/{name}/disable", dependencies=admin_only, summary="Switch a plugin off (kept across restarts)")
     async def disable_plugin(name: str) -> dict[str, Any]:
         return (await kernel.disable(name)).to_dict(detail=True)
 
-    @router.post("/{name}/reload", summary="Re-import a plugin in place, keeping the old one on failure")
+    @router.post("/{name}/reload", dependencies=admin_only, summary="Re-import a plugin in place, keeping the old one on failure")
     async def reload_plugin(name: str) -> dict[str, Any]:
         return (await kernel.reload(name)).to_dict(detail=True)
 
