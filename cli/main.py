@@ -82,6 +82,35 @@ def plugin() -> None:
     """Inspect, check, enable and disable plugins."""
 
 
+@plugin.command("init")
+@click.argument("name")
+@click.option(
+    "--dir", "parent", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
+    help="Folder in which to create the plugin's folder NAME.",
+)
+def plugin_init(name: str, parent: Path) -> None:
+    """Create a new plugin package DIR/NAME, ready to install, serve and test.
+
+    It has a pyproject.toml with the lumina.plugins entry point, a valid manifest (one endpoint,
+    its permission, one dashboard panel), a module with hooks and a route, a README and tests.
+    An existing folder is never overwritten.
+
+    \b
+    Example:  lumina plugin init weather --dir plugins
+    """
+    from lumina_cli.plugin_init import InvalidPluginName, TargetExists, create_plugin
+
+    try:
+        written = create_plugin(name, parent)
+    except (InvalidPluginName, TargetExists) as exc:
+        raise click.ClickException(str(exc)) from None
+    target = parent / name
+    click.echo(f"created {target}:")
+    for path in written:
+        click.echo(f"  {path}")
+    click.echo(f"next:\n  pip install -e {target}\n  lumina plugin check {target}\n  lumina dev")
+
+
 @plugin.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def plugin_list(as_json: bool) -> None:

@@ -19,6 +19,8 @@ for that test only with :func:`plugin_object`::
 
 from __future__ import annotations
 
+import socket
+import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -101,6 +103,25 @@ async def running_host(settings: Settings, objects: Iterable[PluginObject] = ())
 
 
 HostFactory = Callable[..., AbstractAsyncContextManager[Host]]
+
+
+def free_port() -> int:
+    """A TCP port free right now on 127.0.0.1, for a test that starts a real server."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for_http(url: str, *, timeout: float = 30.0, alive: Callable[[], bool] = lambda: True) -> httpx.Response:
+    """Poll ``url`` until it answers (any status) and return the answer; fail after ``timeout``
+    seconds or as soon as ``alive()`` turns false (the server process exited)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and alive():
+        try:
+            return httpx.get(url, timeout=2.0)
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise AssertionError(f"nothing answered at {url} within {timeout:g} s" + ("" if alive() else " (the server exited)"))
 
 
 @pytest.fixture

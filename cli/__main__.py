@@ -1,0 +1,5 @@
+"""``python -m lumina_cli``: the ``lumina`` command without its console script (fresh venvs, CI)."""
+
+from lumina_cli.main import cli
+
+cli(prog_name="lumina")
