@@ -89,6 +89,45 @@ class Settings(BaseSettings):
         60, ge=1, le=60 * 24 * 30, description="Minutes an access token from POST /auth/login stays valid."
     )
 
+    # --- platform services (issue 5): bus, tasks, rate limits, logs --------------------------
+    redis_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("redis_url", "LUMINA_REDIS_URL", "REDIS_URL"),
+        description="Redis for the event bus, task queue and rate limits; unset keeps them in-process.",
+    )
+    redis_prefix: str = Field("lumina", description="Prefix of every Redis key and stream Lumina uses.")
+    events_maxlen: int = Field(
+        100_000, ge=100, description="Events kept per Redis stream (approximate MAXLEN trimming)."
+    )
+    events_claim_idle: float = Field(
+        30.0, gt=0, description="Seconds before events or tasks held by a silent consumer are reclaimed."
+    )
+    task_workers: int = Field(
+        2, ge=0, description="Task workers inside this process; 0 leaves tasks to `lumina worker`."
+    )
+    task_max_attempts: int = Field(3, ge=1, description="Attempts before a task goes to the dead letters.")
+    task_backoff: float = Field(
+        1.0, ge=0, description="Seconds before the first retry; doubles with every further attempt."
+    )
+    task_timeout: float = Field(600.0, gt=0, description="Seconds one task attempt may run.")
+    rate_limit: str = Field(
+        "600/minute", description="Default limit per API key or user, e.g. `600/minute`; empty turns it off."
+    )
+    rate_limit_routes: dict[str, str] = Field(
+        default_factory=dict,
+        description='Limits per path prefix (endpoint group), as JSON: `{"/v1/chat": "60/minute"}`.',
+    )
+    chat_tokens_per_minute: int | None = Field(
+        None, ge=1, description="Tokens per minute one user may spend on chat; unset means no limit."
+    )
+    log_format: str = Field(
+        "auto", pattern="^(auto|json|console)$",
+        description="`json` (production), `console` (colours), or `auto`: console on a terminal.",
+    )
+    log_file: Path | None = Field(None, description="Also write JSON logs to this file, rotated by size.")
+    log_file_max_bytes: int = Field(10_000_000, ge=10_000, description="Size at which the log file rotates.")
+    log_file_backups: int = Field(5, ge=0, description="Rotated log files kept.")
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:

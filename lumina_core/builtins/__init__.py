@@ -7,8 +7,11 @@ Each module here is a trusted plugin: it needs no manifest and may reach the ker
 from __future__ import annotations
 
 from lumina_core.builtins import admin, auth, health, vectors
+from lumina_core.builtins import events, tasks
 
 BUILTINS: tuple[tuple[str, object], ...] = (
+    ("core.events", events),
+    ("core.tasks", tasks),
     ("core.auth", auth),
     ("core.admin", admin),
     ("core.health", health),
