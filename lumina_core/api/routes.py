@@ -1,7 +1,9 @@
 """The dynamic route registry: plugin routes mounted, unmounted and re-mounted at run time.
 
-Routes go straight into the application's route table, so a plugin endpoint costs no more per
-request than a route of a bare FastAPI app. ``/openapi.json`` and ``/docs`` follow every change.
+Plugin routes go straight into the application's route table, so ``/openapi.json``, ``/docs``
+and everything else FastAPI does with routes follow every change. In front of that table sits a
+:class:`PluginIndex` that finds a plugin route by its path's first segment, so a request to a
+plugin does not scan the host's own routes first however many there are.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette._utils import get_route_path
+from starlette.routing import BaseRoute, Match, Route
+from starlette.types import Receive, Scope, Send
 
 from lumina_core.errors import LuminaError
 from lumina_core.plugins.manifest import Manifest
@@ -53,6 +57,55 @@ def plugin_route_class(plugin: str, on_error: RouteErrorHandler) -> type[APIRout
     return PluginRoute
 
 
+class PluginIndex(BaseRoute):
+    """The first entry of the route table: plugin routes by their path's first segment.
+
+    A pure accelerator: every route it holds is also in the table behind it, so a request it
+    cannot place (a websocket, a path no plugin serves) falls through to the ordinary scan.
+    """
+
+    def __init__(self) -> None:
+        self._by_segment: dict[str, list[BaseRoute]] = {}
+
+    def add(self, routes: Iterable[BaseRoute]) -> None:
+        for route in routes:
+            segment = _first_segment(getattr(route, "path", ""))
+            if segment is not None:
+                self._by_segment.setdefault(segment, []).append(route)
+
+    def remove(self, routes: Iterable[BaseRoute]) -> None:
+        gone = {id(route) for route in routes}
+        for segment, indexed in list(self._by_segment.items()):
+            indexed[:] = [route for route in indexed if id(route) not in gone]
+            if not indexed:
+                del self._by_segment[segment]
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] != "http":
+            return Match.NONE, {}
+        routes = self._by_segment.get(_first_segment(get_route_path(scope)) or "")
+        partial: Scope | None = None
+        for route in routes or ():
+            match, child = route.matches(scope)
+            if match is Match.FULL:
+                return match, {**child, _MATCHED: route}
+            if match is Match.PARTIAL and partial is None:
+                partial = {**child, _MATCHED: route}
+        return (Match.PARTIAL, partial) if partial is not None else (Match.NONE, {})
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await scope[_MATCHED].handle(scope, receive, send)
+
+
+_MATCHED = "lumina.route"
+
+
+def _first_segment(path: str) -> str | None:
+    """``/memory/stats/{user_id}`` → ``memory``; None when the segment is a parameter."""
+    segment = path.split("/", 2)[1] if path.startswith("/") and len(path) > 1 else ""
+    return segment if segment and "{" not in segment else None
+
+
 class RouteRegistry:
     """Which routes of the app belong to which plugin, and the rules for adding more."""
 
@@ -60,6 +113,8 @@ class RouteRegistry:
         self._app = app
         self._owned: dict[str, list[BaseRoute]] = {}
         self._prefixes: dict[str, tuple[str, ...]] = {}
+        self._index = PluginIndex()
+        app.router.routes.insert(0, self._index)
 
     def mount(self, owner: str, routes: Iterable[BaseRoute], manifest: Manifest | None = None) -> None:
         """Add ``owner``'s routes; a manifest, when given, must declare each one."""
@@ -73,15 +128,16 @@ class RouteRegistry:
         self.unmount(owner)
         if manifest is not None:
             self._prefixes[owner] = manifest.prefixes
-        self._owned[owner] = routes
-        self._app.router.routes.extend(routes)
+        self._add(owner, routes)
         self._changed()
 
     def unmount(self, owner: str) -> None:
         """Remove every route of ``owner`` (including a 503 placeholder); they answer 404 at once."""
-        owned = {id(route) for route in self._owned.pop(owner, [])}
+        routes = self._owned.pop(owner, [])
         self._prefixes.pop(owner, None)
-        if owned:
+        if routes:
+            owned = {id(route) for route in routes}
+            self._index.remove(routes)
             self._app.router.routes[:] = [r for r in self._app.router.routes if id(r) not in owned]
             self._changed()
 
@@ -100,8 +156,13 @@ class RouteRegistry:
             for path in (prefix, prefix + "/{path:path}")
         ]
         self.unmount(owner)
-        self._owned[owner] = placeholders
-        self._app.router.routes.extend(placeholders)
+        self._add(owner, placeholders)
+
+    def _add(self, owner: str, routes: list[BaseRoute]) -> None:
+        self._owned[owner] = routes
+        self._app.router.routes.extend(routes)
+        if owner in self._prefixes:  # only plugins' routes: the host's are few and fixed
+            self._index.add(routes)
 
     def owned(self, owner: str) -> Sequence[BaseRoute]:
         return tuple(self._owned.get(owner, ()))

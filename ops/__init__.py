@@ -1,0 +1,1 @@
+"""Operations: benchmarks, deployment files, dashboards."""

@@ -1,0 +1,173 @@
+"""Kernel benchmark: start-up time, discovery + validation time, and registry overhead.
+
+    python -m ops.bench.kernel [--seconds 5] [--rounds 3]
+
+Each figure is reported next to a baseline measured in the same run:
+- start-up of ``lumina serve`` with 8 plugins, against a bare ``uvicorn`` app;
+- discovery + manifest validation of 8 plugins, against merely parsing their YAML;
+- requests/s of a plugin endpoint served through the registry (with every middleware of the
+  host) against the same endpoint in a bare FastAPI app, loaded by ``wrk`` side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import yaml
+
+from lumina_core.kernel import Kernel
+from lumina_core.settings import load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+HELLO = ROOT / "tests" / "fixtures" / "plugins" / "fx_hello"
+BIN = Path(sys.executable).parent
+PLUGIN_COUNT = 8
+
+
+def make_plugins(folder: Path, count: int = PLUGIN_COUNT) -> Path:
+    """``count`` copies of the hello plugin under distinct names and prefixes."""
+    for index in range(count):
+        name = "hello" if index == 0 else f"hello{index}"
+        target = folder / f"bench_{name}"
+        shutil.copytree(HELLO, target, ignore=shutil.ignore_patterns("__pycache__"))
+        manifest = (target / "manifest.yml").read_text().replace("name: hello", f"name: {name}")
+        (target / "manifest.yml").write_text(manifest.replace("/hello/", f"/{name}/"))
+    return folder
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def time_until_ready(command: list[str], port: int, env: dict[str, str], path: str) -> float:
+    """Seconds from spawning ``command`` until ``path`` answers 200."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}{path}", timeout=0.5).status_code == 200:
+                    return time.perf_counter() - started
+            except httpx.TransportError:
+                time.sleep(0.005)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def lumina_env(plugins: Path, data: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LUMINA_")}
+    env.update(LUMINA_PLUGINS_DIR=str(plugins), LUMINA_DATA_DIR=str(data), LUMINA_LOG_LEVEL="WARNING")
+    return env
+
+
+def bench_startup(plugins: Path, data: Path, rounds: int) -> tuple[float, float]:
+    lumina, bare = [], []
+    for _ in range(rounds):
+        port = free_port()
+        lumina.append(time_until_ready([str(BIN / "lumina"), "serve", "--port", str(port)], port, lumina_env(plugins, data), "/hello7/greet"))
+        port = free_port()
+        bare.append(time_until_ready(_uvicorn("ops.bench.bare_app:app", port), port, dict(os.environ), "/hello/greet"))
+    return statistics.median(lumina), statistics.median(bare)
+
+
+def bench_discovery(plugins: Path, data: Path, rounds: int = 20) -> tuple[float, float]:
+    settings = load_settings(plugins_dir=plugins, data_dir=data)
+    survey, parse = [], []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        records = Kernel(settings).survey()
+        survey.append(time.perf_counter() - started)
+        ours = [r for r in records if r.name.startswith("hello")]
+        assert len(ours) == PLUGIN_COUNT and all(r.manifest for r in ours), [r.to_dict() for r in ours]
+        started = time.perf_counter()
+        for manifest in plugins.glob("*/manifest.yml"):
+            yaml.safe_load(manifest.read_text())
+        parse.append(time.perf_counter() - started)
+    return statistics.median(survey), statistics.median(parse)
+
+
+def bench_registry(plugins: Path, data: Path, seconds: int, rounds: int) -> tuple[float, float]:
+    if shutil.which("wrk") is None:
+        sys.exit("the registry benchmark needs wrk: apt-get install wrk")
+    lumina_port, bare_port = free_port(), free_port()
+    env = {**lumina_env(plugins, data), "LUMINA_LOAD_PLUGINS": "hello"}
+    servers = [
+        subprocess.Popen(_uvicorn("lumina_core.api.app:create_app", lumina_port, factory=True), env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        subprocess.Popen(_uvicorn("ops.bench.bare_app:app", bare_port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+    ]
+    try:
+        for port in (lumina_port, bare_port):
+            _wait(port)
+        lumina_rps, bare_rps = [], []
+        for _ in range(rounds):  # alternate, so drift on the machine hits both alike
+            lumina_rps.append(_wrk(lumina_port, seconds))
+            bare_rps.append(_wrk(bare_port, seconds))
+        return statistics.median(lumina_rps), statistics.median(bare_rps)
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=20)
+
+
+def _uvicorn(target: str, port: int, *, factory: bool = False) -> list[str]:
+    command = [sys.executable, "-m", "uvicorn", target, "--port", str(port), "--log-level", "warning", "--no-access-log"]
+    return command + (["--factory"] if factory else [])
+
+
+def _wait(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/hello/greet", timeout=0.5).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise RuntimeError(f"no server answered on port {port}")
+
+
+def _wrk(port: int, seconds: int) -> float:
+    output = subprocess.run(
+        ["wrk", "-t1", "-c32", f"-d{seconds}s", f"http://127.0.0.1:{port}/hello/greet"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    match = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    assert match, output
+    return float(match.group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=5, help="wrk duration per round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per measurement")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        plugins, data = make_plugins(Path(scratch) / "plugins"), Path(scratch) / "data"
+        plugins.mkdir(exist_ok=True)
+        survey, parse = bench_discovery(plugins, data)
+        print(f"discovery+validation of {PLUGIN_COUNT} plugins: {survey * 1000:.1f} ms "
+              f"(YAML parsing alone {parse * 1000:.1f} ms; ratio {survey / parse:.1f}x; target < 50 ms)")
+        lumina, bare = bench_startup(plugins, data, args.rounds)
+        print(f"start-up to first answer, {PLUGIN_COUNT} plugins: lumina serve {lumina:.2f} s, "
+              f"bare uvicorn app {bare:.2f} s (ratio {lumina / bare:.2f}x; target < 1 s)")
+        lumina_rps, bare_rps = bench_registry(plugins, data, args.seconds, args.rounds)
+        print(f"plugin endpoint through the registry: {lumina_rps:,.0f} req/s, bare FastAPI {bare_rps:,.0f} req/s "
+              f"(ratio {lumina_rps / bare_rps:.2%}; target >= 90%)")
+
+
+if __name__ == "__main__":
+    main()
