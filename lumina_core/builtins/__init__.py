@@ -6,7 +6,7 @@ Each module here is a trusted plugin: it needs no manifest and may reach the ker
 
 from __future__ import annotations
 
-from lumina_core.builtins import admin, auth, health, vectors
+from lumina_core.builtins import admin, auth, health, http, vectors
 from lumina_core.builtins import events, tasks
 
 BUILTINS: tuple[tuple[str, object], ...] = (
@@ -15,5 +15,6 @@ BUILTINS: tuple[tuple[str, object], ...] = (
     ("core.auth", auth),
     ("core.admin", admin),
     ("core.health", health),
+    ("core.http", http),
     ("core.vectors", vectors),
 )

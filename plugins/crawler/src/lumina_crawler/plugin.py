@@ -1,0 +1,120 @@
+"""The crawler plugin's hooks: graph routes, the page-ingest route, crawl tasks, the CLI command."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import click
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from lumina_core.context import PluginContext
+from lumina_core.errors import LuminaError, NotFound
+from lumina_core.hookspecs import hookimpl
+from lumina_crawler.cli import ingest_command, knowledge_group
+from lumina_crawler.graph import GraphStore
+from lumina_crawler.ingest import Ingestor, SourcePage
+from lumina_crawler.settings import crawler_settings
+
+log = logging.getLogger("lumina.crawler")
+MAX_PAGES_PER_REQUEST = 500
+
+
+class PageIn(BaseModel):
+    title: str = Field(min_length=1, max_length=512)
+    wikitext: str = ""
+    revision_id: int | None = None
+    timestamp: str = ""
+    url: str = ""
+    namespace: int = 0
+    redirect_to: str | None = None
+
+
+class PagesIn(BaseModel):
+    pages: list[PageIn] = Field(min_length=1, max_length=MAX_PAGES_PER_REQUEST)
+
+
+class _State:
+    """What the hooks share for one start of the plugin."""
+
+    graph: GraphStore
+
+
+_state = _State()
+
+
+@hookimpl
+def startup(ctx: PluginContext) -> None:
+    _state.graph = GraphStore(ctx.data_dir / "graph.sqlite")
+    ctx.on_stop(_state.graph.close)
+
+
+def ingestor(ctx: PluginContext) -> Ingestor:
+    """An ingestor bound to the services as they are now (the knowledge plugin may reload)."""
+    settings = crawler_settings(ctx.config)
+    return Ingestor(_state.graph, ctx.service("knowledge"), _publisher(ctx), wiki_url=settings.article_url_base)
+
+
+def _publisher(ctx: PluginContext):
+    async def publish(event_type: str, payload: Mapping[str, Any]) -> None:
+        try:
+            await ctx.events.publish(event_type, payload, source=ctx.name)
+        except LuminaError as exc:
+            log.warning("could not publish %s: %s", event_type, exc.message)
+
+    return publish
+
+
+@hookimpl
+def register_routes(ctx: PluginContext) -> APIRouter:
+    router = ctx.router()
+
+    @router.post("/crawler/pages", summary="Ingest raw pages: clean, add to the graph and the index")
+    async def ingest_pages(body: PagesIn) -> dict[str, Any]:
+        pages_in = ingestor(ctx)
+        outcomes = [await pages_in.ingest(SourcePage(**page.model_dump())) for page in body.pages]
+        counts: dict[str, int] = {}
+        for outcome in outcomes:
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        items = [{"id": o.node_id, "title": o.title, "status": o.status, "passages": o.passages} for o in outcomes]
+        return {"items": items, "counts": counts}
+
+    @router.get("/graph/nodes/{node}", summary="One node, by id or by title")
+    async def get_node(node: str) -> dict[str, Any]:
+        return _node_or_404(node).to_dict()
+
+    @router.get("/graph/neighbors/{node}", summary="The neighbourhood of a node")
+    async def neighbours(node: str, depth: int = Query(1, ge=1, le=3)) -> dict[str, Any]:
+        centre = _node_or_404(node)
+        nodes, edges = _state.graph.neighbours(centre.id, depth)
+        return {
+            "node": centre.to_dict(),
+            "depth": depth,
+            "nodes": [n.to_dict() for n in nodes],
+            "links": [e.__dict__ for e in edges],
+        }
+
+    @router.get("/graph/stats", summary="How big the graph is")
+    async def stats() -> dict[str, Any]:
+        return _state.graph.stats()
+
+    return router
+
+
+def _node_or_404(node: str) -> Any:
+    found = _state.graph.get(node)
+    if found is None:
+        raise NotFound(f"no graph node with id or title '{node}' (see GET /graph/stats, or crawl it first)")
+    return found
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    """``lumina knowledge ingest``, joining a ``knowledge`` group another plugin may have made."""
+    group = cli.commands.get("knowledge")
+    if not isinstance(group, click.Group):
+        group = knowledge_group
+        cli.add_command(group)
+    group.add_command(ingest_command)

@@ -1,0 +1,1 @@
+"""Lumina's knowledge base: passages, hybrid retrieval and answers that cite them."""

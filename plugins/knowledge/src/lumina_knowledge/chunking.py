@@ -1,0 +1,102 @@
+"""Articles → sections → passages of about 150–250 words, each knowing its title and section.
+
+A passage never crosses a section boundary, so its section path stays true. Sentences are
+packed greedily up to the target; a short tail is folded into the passage before it rather than
+left as a scrap. The indexed text of a passage starts with its title and section path (the
+retrieval lever measured in ``docs/knowledge.md``), the shown text does not.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from lumina_knowledge.text import sentences
+
+TARGET_WORDS = 200
+MAX_WORDS = 250
+MIN_TAIL_WORDS = 60
+_NAMESPACE = uuid.UUID("6f1c5b8e-3c1e-4b0a-9a57-1d2e0c4b9f10")
+
+
+@dataclass(frozen=True)
+class Passage:
+    id: str
+    article_id: str
+    title: str
+    section: tuple[str, ...]
+    position: int
+    text: str
+    url: str = ""
+
+    @property
+    def section_label(self) -> str:
+        return " > ".join(self.section)
+
+    @property
+    def indexed_text(self) -> str:
+        """What search sees: the title and section path, then the text."""
+        heading = self.title + (f" — {self.section_label}" if self.section else "")
+        return f"{heading}: {self.text}"
+
+    def payload(self, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        return {
+            "article_id": self.article_id,
+            "title": self.title,
+            "section": list(self.section),
+            "position": self.position,
+            "text": self.text,
+            "url": self.url,
+            **(extra or {}),
+        }
+
+
+def passage_id(article_id: str, position: int) -> str:
+    """A UUID (what the vector store takes) derived from the article and the position."""
+    return str(uuid.uuid5(_NAMESPACE, f"{article_id}#{position}"))
+
+
+def passages(article: Mapping[str, Any]) -> list[Passage]:
+    """Cut an article ``{"id", "title", "url", "sections": [{"path", "text"}]}`` into passages."""
+    found: list[Passage] = []
+    for section in article.get("sections", []):
+        path = tuple(section.get("path", ()))
+        for text in pack(sentences(section.get("text", ""))):
+            position = len(found)
+            found.append(Passage(passage_id(article["id"], position), article["id"], article["title"],
+                                 path, position, text, article.get("url", "")))
+    return found
+
+
+def pack(sentence_list: Sequence[str]) -> list[str]:
+    """Group sentences into chunks of about TARGET_WORDS, never above MAX_WORDS unless one
+    sentence alone is longer (then it is split at MAX_WORDS)."""
+    chunks: list[list[str]] = []
+    current: list[str] = []
+    count = 0
+    for sentence in _bounded(sentence_list):
+        size = len(sentence.split())
+        if current and (count + size > MAX_WORDS or count >= TARGET_WORDS):
+            chunks.append(current)
+            current, count = [], 0
+        current.append(sentence)
+        count += size
+    if current:
+        if chunks and count < MIN_TAIL_WORDS and _words(chunks[-1]) + count <= MAX_WORDS + MIN_TAIL_WORDS:
+            chunks[-1].extend(current)
+        else:
+            chunks.append(current)
+    return [" ".join(chunk) for chunk in chunks]
+
+
+def _bounded(sentence_list: Iterable[str]) -> Iterable[str]:
+    for sentence in sentence_list:
+        tokens = sentence.split()
+        for start in range(0, len(tokens), MAX_WORDS):
+            yield " ".join(tokens[start : start + MAX_WORDS])
+
+
+def _words(chunk: Sequence[str]) -> int:
+    return sum(len(s.split()) for s in chunk)

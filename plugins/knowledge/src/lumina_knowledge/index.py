@@ -1,0 +1,114 @@
+"""The knowledge index: the shared store any plugin feeds, through the `knowledge` service.
+
+Articles come in as plain data (``{"id", "title", "url", "revision", "source", "sections"}``),
+are cut into passages, and each passage is stored once in the vector store with a dense vector
+(the core embedder, over title + section + text) and a sparse BM25 vector. An article whose
+content has not changed is left alone; a changed one has its passages replaced. Retrieval lives
+in :mod:`lumina_knowledge.retrieval`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from lumina_core.errors import ValidationFailed
+from lumina_core.services.vectors import CollectionSpec, Point, SparseVector, VectorSpec
+from lumina_knowledge.bm25 import TermStats, passage_vector
+from lumina_knowledge.chunking import Passage, passages
+
+COLLECTION = "knowledge_passages"
+DENSE, SPARSE = "dense", "bm25"
+EMBED_BATCH = 64
+
+
+class KnowledgeIndex:
+    """Writes articles into the vector store and keeps the BM25 statistics in step."""
+
+    def __init__(self, vectors: Any, embedder: Any, stats: TermStats, *, collection: str = COLLECTION) -> None:
+        self.vectors = vectors
+        self.embedder = embedder
+        self.stats = stats
+        self.collection = collection
+
+    async def open(self) -> None:
+        spec = CollectionSpec(
+            name=self.collection,
+            vectors={DENSE: VectorSpec(self.embedder.dimensions, "cosine")},
+            sparse_vectors=(SPARSE,),
+            indexes={"article_id": "keyword", "title": "keyword"},
+        )
+        await self.vectors.create_collection(spec)
+
+    async def index_article(self, article: Mapping[str, Any]) -> dict[str, Any]:
+        """Add or replace an article; ``{"status": "added"|"replaced"|"unchanged", "passages": n}``."""
+        _check_article(article)
+        fingerprint = _fingerprint(article)
+        known = self.stats.article(article["id"])
+        if known is not None and known["fingerprint"] == fingerprint:
+            return {"status": "unchanged", "passages": len(known["passage_ids"])}
+        cut = passages(article)
+        sparse = [passage_vector(p.indexed_text) for p in cut]
+        dense = await self._embed([p.indexed_text for p in cut])
+        extra = {"revision": article.get("revision"), "source": article.get("source", "")}
+        points = [
+            Point(p.id, {DENSE: d, SPARSE: _sparse(s)}, p.payload(extra)) for p, d, s in zip(cut, dense, sparse)
+        ]
+        stale = set(known["passage_ids"]) - {p.id for p in cut} if known else set()
+        await self.vectors.upsert(self.collection, points)
+        if stale:
+            await self.vectors.delete(self.collection, sorted(stale))
+        self.stats.add(article["id"], article["title"], fingerprint,
+                       [(p.id, s.keys()) for p, s in zip(cut, sparse)], time.time())
+        return {"status": "replaced" if known else "added", "passages": len(cut)}
+
+    async def remove_article(self, article_id: str) -> int:
+        """Take an article and its passages out of the index; return how many passages went."""
+        passage_ids = self.stats.remove(article_id)
+        if passage_ids:
+            await self.vectors.delete(self.collection, passage_ids)
+        return len(passage_ids)
+
+    async def passage(self, passage_id: str) -> dict[str, Any] | None:
+        """A stored passage by its cite id, or None."""
+        try:
+            records = await self.vectors.get(self.collection, [passage_id])
+        except ValidationFailed:
+            return None
+        return {"id": str(records[0].id), **records[0].payload} if records else None
+
+    async def passages_of(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        records = await self.vectors.get(self.collection, list(ids))
+        return [{"id": str(r.id), **r.payload} for r in records]
+
+    def describe(self) -> dict[str, Any]:
+        return {"articles": self.stats.articles(), "passages": self.stats.documents,
+                "embedder": getattr(self.embedder, "model", "?")}
+
+    async def _embed(self, texts: Sequence[str]) -> list[list[float]]:
+        vectors: list[list[float]] = []
+        for start in range(0, len(texts), EMBED_BATCH):
+            vectors.extend(await self.embedder.embed(texts[start : start + EMBED_BATCH]))
+        return vectors
+
+
+def _sparse(vector: Mapping[int, float]) -> SparseVector:
+    indices = sorted(vector)
+    return SparseVector(tuple(indices), tuple(float(vector[i]) for i in indices))
+
+
+def _fingerprint(article: Mapping[str, Any]) -> str:
+    content = json.dumps([article["title"], article.get("url", ""), article.get("sections", [])], sort_keys=True)
+    return hashlib.sha256(content.encode()).hexdigest()[:32]
+
+
+def _check_article(article: Mapping[str, Any]) -> None:
+    for key in ("id", "title"):
+        if not isinstance(article.get(key), str) or not article[key]:
+            raise ValidationFailed(f"an article needs a non-empty string '{key}'", field=key)
+    sections = article.get("sections")
+    if not isinstance(sections, list) or not all(isinstance(s, Mapping) and isinstance(s.get("text"), str) for s in sections):
+        raise ValidationFailed("an article needs 'sections': a list of {'path': [...], 'text': str}", field="sections")

@@ -1,0 +1,117 @@
+"""The knowledge plugin's hooks: the ``knowledge`` service, search routes, cited chat context."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+
+from lumina_core.api.lists import Page
+from lumina_core.auth import User, current_user
+from lumina_core.context import PluginContext
+from lumina_core.contract import ChatRequest, ContextBlock
+from lumina_core.errors import LuminaError, NotFound
+from lumina_core.hookspecs import hookimpl
+from lumina_knowledge.bm25 import TermStats
+from lumina_knowledge.gaps import GapStore
+from lumina_knowledge.index import KnowledgeIndex
+from lumina_knowledge.retrieval import MAX_K, MODES
+from lumina_knowledge.service import KnowledgeService
+
+log = logging.getLogger("lumina.knowledge")
+#: A passage goes into a chat prompt only when its sentence evidence covers this share of the
+#: message's weighted terms (see rerank.py): below it the passages are about something else.
+CONTEXT_MIN_EVIDENCE = 0.5
+CONTEXT_PASSAGES = 3
+
+
+class SearchIn(BaseModel):
+    query: str = Field(min_length=1, max_length=2000)
+    k: int = Field(5, ge=1, le=MAX_K)
+    mode: str = Field("hybrid", pattern="^(" + "|".join(MODES) + ")$",
+                      description="hybrid (the product), or bm25 / dense / rrf alone, for comparison.")
+
+
+class _State:
+    service: KnowledgeService
+
+
+_state = _State()
+
+
+@hookimpl
+def register_services(ctx: PluginContext) -> Mapping[str, Any]:
+    stats = TermStats(ctx.data_dir / "terms.sqlite")
+    gaps = GapStore(ctx.data_dir / "gaps.sqlite")
+    ctx.on_stop(stats.close)
+    ctx.on_stop(gaps.close)
+    index = KnowledgeIndex(ctx.vectors, ctx.embedder, stats)
+    _state.service = KnowledgeService(index, gaps, _publisher(ctx))
+    return {"knowledge": _state.service}
+
+
+@hookimpl
+async def startup(ctx: PluginContext) -> None:
+    await _state.service.index.open()
+
+
+def _publisher(ctx: PluginContext):
+    async def publish(event_type: str, payload: Mapping[str, Any]) -> None:
+        try:
+            await ctx.events.publish(event_type, payload, source=ctx.name)
+        except LuminaError as exc:
+            log.warning("could not publish %s: %s", event_type, exc.message)
+
+    return publish
+
+
+@hookimpl
+def register_routes(ctx: PluginContext) -> APIRouter:
+    router = ctx.router()
+
+    @router.post("/knowledge/search", summary="The best passages for a query, with cite ids")
+    async def search(body: SearchIn) -> dict[str, Any]:
+        return {"hits": await _state.service.search(body.query, body.k, mode=body.mode)}
+
+    @router.get("/knowledge/passages/{passage_id}", summary="The passage a cite id names")
+    async def passage(passage_id: str) -> dict[str, Any]:
+        found = await _state.service.passage(passage_id)
+        if found is None:
+            raise NotFound(f"no passage with cite id '{passage_id}' (it may have been replaced by a newer revision)")
+        return found
+
+    @router.get("/knowledge/gaps", summary="Questions that could not be answered, newest first")
+    async def gaps(page: Page = Depends(), user: User = Depends(current_user)) -> dict[str, Any]:
+        store = _state.service.gaps
+        items = store.recent(user_id=user.id, offset=page.offset, limit=page.limit)
+        more = page.offset + len(items) < store.count(user_id=user.id)
+        return {"items": items, "next_cursor": str(page.offset + len(items)) if more else None}
+
+    @router.get("/knowledge/stats", summary="How much the knowledge base holds")
+    async def stats() -> dict[str, Any]:
+        return _state.service.stats()
+
+    return router
+
+
+@hookimpl
+async def chat_context(ctx: PluginContext, request: ChatRequest) -> Iterable[ContextBlock]:
+    """The best passages for the user's message, with cite ids, when they are about it."""
+    message = request.last_user_message
+    if not message.strip():
+        return []
+    hits = await _state.service.search_hits(message, CONTEXT_PASSAGES)
+    return [
+        ContextBlock(
+            source="knowledge",
+            text=f"[{hit.id}] {hit.title}" + (f" — {' > '.join(hit.section)}" if hit.section else "") + f": {hit.text}",
+            priority=60,
+            cite_id=hit.id,
+            metadata={"title": hit.title, "url": hit.url, "score": hit.score},
+        )
+        for hit in hits
+        if hit.signals.get("sentence", 0.0) >= CONTEXT_MIN_EVIDENCE
+    ]

@@ -1,0 +1,51 @@
+"""The ``knowledge`` service other plugins reach with ``ctx.service("knowledge")``.
+
+One object, plain data in and out (plugins share no types): feed articles, search, resolve cite
+ids, record gaps. The crawler feeds it; user documents and other sources can feed it the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from lumina_knowledge.gaps import GapStore
+from lumina_knowledge.index import KnowledgeIndex
+from lumina_knowledge.retrieval import Mode, Retriever, SearchHit
+
+Publish = Callable[[str, Mapping[str, Any]], Awaitable[None]]
+
+
+class KnowledgeService:
+    def __init__(self, index: KnowledgeIndex, gaps: GapStore, publish: Publish) -> None:
+        self.index = index
+        self.retriever = Retriever(index)
+        self.gaps = gaps
+        self._publish = publish
+
+    async def index_article(self, article: Mapping[str, Any]) -> dict[str, Any]:
+        """Add or replace an article ``{"id", "title", "url", "revision", "source", "sections"}``."""
+        return await self.index.index_article(article)
+
+    async def remove_article(self, article_id: str) -> int:
+        return await self.index.remove_article(article_id)
+
+    async def search(self, query: str, k: int = 5, *, mode: Mode = "hybrid") -> list[dict[str, Any]]:
+        """The ``k`` best passages for ``query`` as dicts with id, title, section, score, text, url."""
+        return [hit.to_dict() for hit in await self.search_hits(query, k, mode=mode)]
+
+    async def search_hits(self, query: str, k: int = 5, *, mode: Mode = "hybrid") -> list[SearchHit]:
+        return await self.retriever.search(query, k, mode=mode)
+
+    async def passage(self, passage_id: str) -> dict[str, Any] | None:
+        """The passage a cite id names, or None."""
+        return await self.index.passage(passage_id)
+
+    async def record_gap(self, question: str, *, user_id: str, confidence: float, reason: str) -> dict[str, Any]:
+        """Remember a question the knowledge base could not answer, and tell the bus."""
+        gap = self.gaps.record(question, user_id=user_id, confidence=confidence, reason=reason)
+        await self._publish("knowledge.gap", {"v": 1, **gap, "user_id": user_id})
+        return gap
+
+    def stats(self) -> dict[str, Any]:
+        return self.index.describe()
