@@ -1,0 +1,161 @@
+"""Ollama's wire format for ``/api``: chat, generate, tags and embed, streamed as NDJSON.
+
+Durations are nanoseconds and counts are the model's own, as Ollama reports them, so Ollama
+clients (the ``ollama`` library, Open WebUI) can use Lumina as if it were an Ollama server.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import JSONResponse, Response
+
+from lumina_core.chat.sse import ndjson_line
+from lumina_core.contract import Message, Usage
+from lumina_core.errors import LuminaError
+from lumina_core.services.llm.base import ChatChunk, ModelInfo
+
+
+def ollama_envelope(
+    status: int, kind: str, message: str, field: str | None, headers: dict[str, str] | None
+) -> Response:
+    """Ollama answers every error as ``{"error": "message"}``; validation errors are 400."""
+    return JSONResponse({"error": message}, status_code=400 if status == 422 else status, headers=headers)
+
+
+def error_response(exc: LuminaError) -> Response:
+    return ollama_envelope(exc.status, exc.type, exc.message, exc.field, None)
+
+
+class Options(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    temperature: float | None = Field(None, ge=0)
+    num_predict: int | None = None
+    stop: list[str] | None = None
+
+    @property
+    def max_tokens(self) -> int | None:
+        return self.num_predict if self.num_predict and self.num_predict > 0 else None
+
+
+class OllamaMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str = ""
+
+
+class ChatRequestIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    model: str = Field(min_length=1)
+    messages: list[OllamaMessage] = Field(default_factory=list)
+    stream: bool = True
+    options: Options = Field(default_factory=Options)
+
+
+class GenerateRequestIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    model: str = Field(min_length=1)
+    prompt: str = ""
+    system: str | None = None
+    stream: bool = True
+    options: Options = Field(default_factory=Options)
+
+    def messages(self) -> list[Message]:
+        head = [Message("system", self.system)] if self.system else []
+        return [*head, Message("user", self.prompt)]
+
+
+class EmbedRequestIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    model: str = Field(min_length=1)
+    input: str | list[str]
+
+    def texts(self) -> list[str]:
+        return [self.input] if isinstance(self.input, str) else self.input
+
+
+def model_name(name: str) -> str:
+    """Ollama clients may add the default tag; Lumina's model names have none."""
+    return name.removesuffix(":latest")
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+class Timings:
+    """Ollama's counters: durations in nanoseconds, from the request's start."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter_ns()
+        self.first_token: int | None = None
+
+    def mark_token(self) -> None:
+        if self.first_token is None:
+            self.first_token = time.perf_counter_ns()
+
+    def final(self, usage: Usage, finish: str) -> dict[str, Any]:
+        end = time.perf_counter_ns()
+        first = self.first_token or end
+        return {
+            "done": True,
+            "done_reason": finish,
+            "total_duration": end - self.started,
+            "load_duration": 0,
+            "prompt_eval_count": usage.prompt_tokens,
+            "prompt_eval_duration": first - self.started,
+            "eval_count": usage.completion_tokens,
+            "eval_duration": end - first,
+        }
+
+
+def chat_part(model: str, text: str) -> dict[str, Any]:
+    return {"model": model, "created_at": now(), "message": {"role": "assistant", "content": text}, "done": False}
+
+
+def generate_part(model: str, text: str) -> dict[str, Any]:
+    return {"model": model, "created_at": now(), "response": text, "done": False}
+
+
+async def ndjson_stream(
+    part: Any, model: str, chunks: AsyncIterator[ChatChunk], timings: Timings
+) -> AsyncIterator[bytes]:
+    """One NDJSON line per chunk; the last line carries Ollama's counters (or the error)."""
+    try:
+        async for chunk in chunks:
+            timings.mark_token()
+            body = part(model, chunk.text)
+            if chunk.finish_reason is None:
+                yield ndjson_line(body)
+                continue
+            yield ndjson_line({**body, **timings.final(chunk.usage or Usage(), chunk.finish_reason)})
+            return
+    except LuminaError as exc:
+        yield ndjson_line({"error": exc.message})
+
+
+async def whole_reply(part: Any, model: str, chunks: AsyncIterator[ChatChunk], timings: Timings) -> dict[str, Any]:
+    """The non-streamed answer: every chunk's text in one object with the final counters."""
+    texts: list[str] = []
+    async for chunk in chunks:
+        timings.mark_token()
+        texts.append(chunk.text)
+        if chunk.finish_reason is not None:
+            return {**part(model, "".join(texts)), **timings.final(chunk.usage or Usage(), chunk.finish_reason)}
+    raise RuntimeError("the model's stream ended without a final chunk")
+
+
+def tags_body(models: list[ModelInfo]) -> dict[str, Any]:
+    def entry(model: ModelInfo) -> dict[str, Any]:
+        modified = datetime.fromtimestamp(model.created, UTC).isoformat().replace("+00:00", "Z")
+        return {
+            "name": model.id, "model": model.id, "modified_at": modified, "size": 0, "digest": "",
+            "details": {"format": "gguf" if model.provider == "embedded" else "", "family": "",
+                        "families": None, "parameter_size": "", "quantization_level": ""},
+        }
+
+    return {"models": [entry(m) for m in models]}

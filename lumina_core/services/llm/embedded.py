@@ -1,0 +1,282 @@
+"""The embedded provider: llama.cpp in-process (``llama-cpp-python``), SmolLM2-135M by default.
+
+The model is loaded once per process and shared; llama.cpp is not thread-safe, so generations
+take turns on a lock. Tokens are generated on a worker thread and handed to the event loop one
+by one, which gives exact token counts, stop strings and cancellation (a consumer that stops
+reading ends the generation at the next token).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import codecs
+import os
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from lumina_core.contract import Message, Usage
+from lumina_core.services.llm.base import (
+    ChatChunk,
+    ContextTooLong,
+    FinishReason,
+    GenerationOptions,
+    ModelInfo,
+    ProviderUnavailable,
+)
+from lumina_core.services.model_files import SMOLLM2_135M
+
+
+
+@dataclass(frozen=True)
+class LlamaOptions:
+    """How llama.cpp runs the model.
+
+    ``prompt_batch`` is llama.cpp's ``n_ubatch``. It defaults to 1 because the
+    llama-cpp-python 0.3.36 build used here crashes (SIGSEGV in ``llama_decode``) on any
+    batch of more than one token on this CPU; one token at a time is correct, only slower
+    at reading long prompts. Raise it where the build is sound.
+    """
+
+    context_window: int = 2048
+    threads: int = max(1, min(4, os.cpu_count() or 1))
+    prompt_batch: int = 1
+
+
+_loaded: dict[tuple[Path, LlamaOptions], Any] = {}
+_loading = threading.Lock()
+
+
+def shared_llama(path: Path, options: LlamaOptions) -> Any:
+    """The process-wide ``Llama`` for ``path`` (loaded on first use, then shared)."""
+    from llama_cpp import Llama
+
+    with _loading:
+        key = (path, options)
+        if key not in _loaded:
+            _loaded[key] = Llama(
+                model_path=str(path),
+                n_ctx=options.context_window,
+                n_threads=options.threads,
+                n_ubatch=options.prompt_batch,
+                verbose=False,
+            )
+        return _loaded[key]
+
+
+@atexit.register
+def _close_models() -> None:
+    """Free the models before the interpreter tears down the modules their destructor needs."""
+    for llama in _loaded.values():
+        llama.close()
+    _loaded.clear()
+
+
+@dataclass(frozen=True)
+class _Prompt:
+    tokens: list[int]
+    stops: tuple[str, ...]
+
+
+class _StopScanner:
+    """Releases generated text, holding back any tail that could start a stop string."""
+
+    def __init__(self, stops: Sequence[str]) -> None:
+        self._stops = [s for s in stops if s]
+        self._pending = ""
+        self.stopped = False
+
+    def feed(self, text: str) -> str:
+        self._pending += text
+        for stop in self._stops:
+            at = self._pending.find(stop)
+            if at >= 0:
+                self.stopped = True
+                released, self._pending = self._pending[:at], ""
+                return released
+        hold = max((_overlap(self._pending, s) for s in self._stops), default=0)
+        cut = len(self._pending) - hold
+        released, self._pending = self._pending[:cut], self._pending[cut:]
+        return released
+
+    def flush(self) -> str:
+        released, self._pending = self._pending, ""
+        return released
+
+
+def _overlap(text: str, stop: str) -> int:
+    """Length of the longest suffix of ``text`` that is a prefix of ``stop``."""
+    for size in range(min(len(text), len(stop) - 1), 0, -1):
+        if text.endswith(stop[:size]):
+            return size
+    return 0
+
+
+class EmbeddedProvider:
+    """SmolLM2 (or any GGUF chat model given by path) running inside the Lumina process."""
+
+    name = "embedded"
+
+    def __init__(self, model_path: Path | None = None, options: LlamaOptions = LlamaOptions()) -> None:
+        self._path = model_path
+        self._options = options
+        self._context_window = options.context_window
+        self._lock = threading.Lock()
+
+    @cached_property
+    def model_id(self) -> str:
+        return self.path.stem.lower()
+
+    @cached_property
+    def path(self) -> Path:
+        return self._path or SMOLLM2_135M.locate()
+
+    @property
+    def llama(self) -> Any:
+        return shared_llama(self.path, self._options)
+
+    @cached_property
+    def _formatter(self) -> Any:
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        llama = self.llama
+        vocab = llama.tokenizer_
+        return Jinja2ChatFormatter(
+            template=llama.metadata["tokenizer.chat_template"],
+            eos_token=vocab.detokenize([llama.token_eos()], special=True).decode(),
+            bos_token=vocab.detokenize([llama.token_bos()], special=True).decode(),
+        )
+
+    def default_model(self) -> str:
+        return self.model_id
+
+    async def models(self) -> list[ModelInfo]:
+        created = int(self.path.stat().st_mtime)
+        return [ModelInfo(self.model_id, self.name, self._context_window, created)]
+
+    async def has_model(self, model: str) -> bool:
+        return model == self.model_id
+
+    async def context_window(self, model: str) -> int:
+        return self._context_window
+
+    async def count_tokens(self, text: str, model: str) -> int:
+        return len(self.llama.tokenize(text.encode(), add_bos=False, special=False))
+
+    async def warm_up(self) -> None:
+        """Load the model now rather than on the first request."""
+        await asyncio.to_thread(lambda: self._formatter)
+
+    async def stream(
+        self, messages: Sequence[Message], model: str, options: GenerationOptions
+    ) -> AsyncIterator[ChatChunk]:
+        prompt = await asyncio.to_thread(self._prompt, messages, options)
+        budget = self._reply_budget(prompt, options)
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        cancelled = threading.Event()
+
+        def put(item: Any) -> None:
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+
+        worker = threading.Thread(
+            target=self._generate_into, args=(prompt, budget, options, put, cancelled), daemon=True
+        )
+        worker.start()
+        deadline = None if options.timeout is None else time.monotonic() + options.timeout
+        try:
+            while True:
+                item = await self._next(queue, deadline, options.timeout)
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+                if item.finish_reason is not None:
+                    return
+        finally:
+            cancelled.set()
+
+    async def _next(self, queue: asyncio.Queue[Any], deadline: float | None, timeout: float | None) -> Any:
+        try:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            return await asyncio.wait_for(queue.get(), left)
+        except TimeoutError:
+            raise ProviderUnavailable(
+                f"the embedded model did not finish within {timeout:g} s: lower max_tokens or raise LUMINA_LLM_TIMEOUT"
+            ) from None
+
+    def _prompt(self, messages: Sequence[Message], options: GenerationOptions) -> _Prompt:
+        formatted = self._formatter(messages=[{"role": m.role, "content": m.content} for m in messages])
+        tokens = self.llama.tokenize(
+            formatted.prompt.encode(), add_bos=not formatted.added_special, special=True
+        )
+        template_stops = formatted.stop if isinstance(formatted.stop, list) else [formatted.stop or ""]
+        return _Prompt(tokens, tuple(s for s in (*template_stops, *options.stop) if s))
+
+    def _reply_budget(self, prompt: _Prompt, options: GenerationOptions) -> int:
+        room = self._context_window - len(prompt.tokens)
+        wanted = options.max_tokens or room
+        if room <= 0 or (options.max_tokens and options.max_tokens > room):
+            raise ContextTooLong(
+                f"this model's maximum context length is {self._context_window} tokens; the "
+                f"messages take {len(prompt.tokens)} and {wanted} were asked for the reply: "
+                f"shorten the messages or lower max_tokens",
+                field="messages",
+            )
+        return min(wanted, room)
+
+    def _generate_into(
+        self, prompt: _Prompt, budget: int, options: GenerationOptions, put: Any, cancelled: threading.Event
+    ) -> None:
+        try:
+            with self._lock:
+                for chunk in self._generate(prompt, budget, options, cancelled):
+                    put(chunk)
+        except Exception as exc:  # noqa: BLE001 - handed to the awaiting coroutine
+            put(exc)
+
+    def _generate(
+        self, prompt: _Prompt, budget: int, options: GenerationOptions, cancelled: threading.Event
+    ) -> Iterator[ChatChunk]:
+        llama = self.llama
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        scanner = _StopScanner(prompt.stops)
+        temperature = 0.8 if options.temperature is None else options.temperature
+        finish: FinishReason = "length"
+        generated = 0
+        for token in llama.generate(prompt.tokens, temp=temperature, top_p=0.95, top_k=40, reset=True):
+            if cancelled.is_set():
+                return
+            if llama.token_eos() == token or token in self._end_tokens:
+                finish = "stop"
+                break
+            generated += 1
+            text = scanner.feed(decoder.decode(llama.detokenize([token])))
+            if text:
+                yield ChatChunk(text, self.model_id)
+            if scanner.stopped:
+                finish = "stop"
+                break
+            if generated >= budget:
+                break
+        tail = "" if scanner.stopped else scanner.feed(decoder.decode(b"", final=True)) + scanner.flush()
+        usage = Usage(prompt_tokens=len(prompt.tokens), completion_tokens=generated)
+        yield ChatChunk(tail, self.model_id, finish_reason=finish, usage=usage)
+
+    @cached_property
+    def _end_tokens(self) -> frozenset[int]:
+        """Tokens that end a turn besides EOS (``<|im_end|>`` and the like)."""
+        llama = self.llama
+        ends = set()
+        for text in ("<|im_end|>", "<|eot_id|>", "<|end|>"):
+            tokens = llama.tokenize(text.encode(), add_bos=False, special=True)
+            if len(tokens) == 1:
+                ends.add(tokens[0])
+        return frozenset(ends)
+
+    async def aclose(self) -> None:
+        """The shared model stays loaded for the process; nothing to release per provider."""

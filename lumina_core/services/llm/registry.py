@@ -1,0 +1,103 @@
+"""The ``llm`` service: every configured provider behind one interface, in fallback order.
+
+A request names a model (or none, for the default); the first provider that serves that name
+answers. Without a name, providers are tried in order and one whose server is down is skipped,
+so "Ollama first, the embedded model otherwise" is a matter of configuration.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
+
+from lumina_core.contract import Message
+from lumina_core.services.llm.base import (
+    ChatChunk,
+    ChatResult,
+    GenerationOptions,
+    ModelInfo,
+    ModelNotFound,
+    Provider,
+    ProviderUnavailable,
+    collect,
+)
+
+log = logging.getLogger("lumina.llm")
+
+MessageLike = Message | Mapping[str, Any]
+
+
+def as_messages(messages: Sequence[MessageLike]) -> tuple[Message, ...]:
+    """Accept ``Message`` records or ``{"role", "content"}`` mappings."""
+    return tuple(m if isinstance(m, Message) else Message(m["role"], m["content"]) for m in messages)
+
+
+class LLMService:
+    """Providers in fallback order; model selection by name per request."""
+
+    def __init__(self, providers: Sequence[Provider], *, timeout: float | None = None) -> None:
+        if not providers:
+            raise ValueError("at least one language-model provider is needed")
+        self.providers = tuple(providers)
+        self._timeout = timeout
+
+    async def models(self) -> list[ModelInfo]:
+        """Every model of every reachable provider (a provider that is down lists nothing)."""
+        listed: list[ModelInfo] = []
+        for provider in self.providers:
+            try:
+                listed.extend(await provider.models())
+            except ProviderUnavailable as exc:
+                log.warning("provider '%s' cannot list its models: %s", provider.name, exc.message)
+        return listed
+
+    async def resolve(self, model: str | None) -> tuple[Provider, str]:
+        """The provider serving ``model`` (or the first reachable one) and the model's name."""
+        for provider in self.providers:
+            try:
+                if model is None:
+                    await provider.models()
+                    return provider, provider.default_model()
+                if await provider.has_model(model):
+                    return provider, model
+            except ProviderUnavailable as exc:
+                log.warning("provider '%s' skipped: %s", provider.name, exc.message)
+        if model is None:
+            raise ProviderUnavailable("no language-model provider is reachable: " + self._describe())
+        known = ", ".join(m.id for m in await self.models()) or "none"
+        raise ModelNotFound(f"the model '{model}' does not exist here (available: {known})", field="model")
+
+    async def stream(
+        self,
+        messages: Sequence[MessageLike],
+        *,
+        model: str | None = None,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        stop: Sequence[str] | None = None,
+        timeout: float | None = None,
+    ) -> AsyncIterator[ChatChunk]:
+        """Stream a reply: text chunks, then one final chunk with finish reason and usage."""
+        provider, name = await self.resolve(model)
+        options = GenerationOptions(max_tokens, temperature, tuple(stop or ()), timeout or self._timeout)
+        async for chunk in provider.stream(as_messages(messages), name, options):
+            yield chunk
+
+    async def chat(self, messages: Sequence[MessageLike], **options: Any) -> ChatResult:
+        return await collect(self.stream(messages, **options))
+
+    async def count_tokens(self, text: str, model: str | None = None) -> int:
+        provider, name = await self.resolve(model)
+        return await provider.count_tokens(text, name)
+
+    async def context_window(self, model: str | None = None) -> int:
+        provider, name = await self.resolve(model)
+        return await provider.context_window(name)
+
+    async def aclose(self) -> None:
+        for provider in self.providers:
+            await provider.aclose()
+
+    def _describe(self) -> str:
+        return ", ".join(p.name for p in self.providers)
