@@ -89,6 +89,58 @@ class Settings(BaseSettings):
         60, ge=1, le=60 * 24 * 30, description="Minutes an access token from POST /auth/login stays valid."
     )
 
+    # --- models (issue 3): language models, embeddings, chat -------------------------------
+    ollama_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("ollama_url", "LUMINA_OLLAMA_URL", "OLLAMA_URL"),
+        description="Ollama server for chat and embeddings; unset uses the embedded models.",
+    )
+    ollama_model: str = Field(
+        "llama3.2",
+        validation_alias=AliasChoices("ollama_model", "LUMINA_OLLAMA_MODEL", "OLLAMA_MODEL"),
+        description="Default Ollama chat model.",
+    )
+    ollama_embed_model: str = Field("nomic-embed-text", description="Ollama embedding model.")
+    openai_base_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("openai_base_url", "LUMINA_OPENAI_BASE_URL", "OPENAI_BASE_URL"),
+        description="An OpenAI-compatible server (vLLM, llama.cpp server, OpenAI), e.g. `http://host:8080/v1`.",
+    )
+    openai_api_key: str | None = Field(
+        None,
+        validation_alias=AliasChoices("openai_api_key", "LUMINA_OPENAI_API_KEY", "OPENAI_API_KEY"),
+        description="API key for the OpenAI-compatible server.",
+    )
+    openai_model: str | None = Field(
+        None,
+        validation_alias=AliasChoices("openai_model", "LUMINA_OPENAI_MODEL", "OPENAI_MODEL"),
+        description="Default model on the OpenAI-compatible server; unset takes its first listed model.",
+    )
+    llm_providers: str | None = Field(
+        None,
+        description="Fallback order of chat providers, e.g. `ollama,embedded`; unset: configured "
+        "servers first, then the embedded model.",
+    )
+    llm_context: int = Field(2048, ge=256, description="Context window of the embedded model, in tokens.")
+    llm_threads: int | None = Field(None, ge=1, description="CPU threads of the embedded model; unset: up to 4.")
+    llm_prompt_batch: int = Field(
+        1, ge=1, description="llama.cpp `n_ubatch` of the embedded model (1 works around a crash of this build)."
+    )
+    llm_server_context: int = Field(4096, ge=256, description="Context window assumed for server models.")
+    llm_timeout: float = Field(120.0, gt=0, description="Seconds one model reply may take.")
+    chat_reply_tokens: int = Field(
+        512, ge=1, description="Tokens kept free for the reply when a request sets no max_tokens."
+    )
+    embedder: str = Field(
+        "embedded", pattern="^(embedded|ollama)$", description="`embedded` (MiniLM, 384 wide) or `ollama`."
+    )
+    embedding_cache_size: int = Field(
+        1000,
+        ge=0,
+        validation_alias=AliasChoices("embedding_cache_size", "LUMINA_EMBEDDING_CACHE_SIZE", "EMBEDDING_CACHE_SIZE"),
+        description="Embeddings kept in memory (LRU); Redis, when REDIS_URL is set, keeps them 24 h.",
+    )
+
     # --- platform services (issue 5): bus, tasks, rate limits, logs --------------------------
     redis_url: str | None = Field(
         None,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from lumina_core.builtins import admin, auth, health, http, vectors
 from lumina_core.builtins import events, tasks
+from lumina_core.builtins import gateway, models
 
 BUILTINS: tuple[tuple[str, object], ...] = (
     ("core.events", events),
@@ -17,4 +18,6 @@ BUILTINS: tuple[tuple[str, object], ...] = (
     ("core.health", health),
     ("core.http", http),
     ("core.vectors", vectors),
+    ("core.models", models),
+    ("core.gateway", gateway),
 )
