@@ -15,7 +15,6 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,6 +27,7 @@ import yaml
 
 from lumina_core.kernel import Kernel
 from lumina_core.settings import load_settings
+from lumina_core.testing import free_port, wait_for_http
 
 ROOT = Path(__file__).resolve().parents[2]
 HELLO = ROOT / "tests" / "fixtures" / "plugins" / "fx_hello"
@@ -44,12 +44,6 @@ def make_plugins(folder: Path, count: int = PLUGIN_COUNT) -> Path:
         manifest = (target / "manifest.yml").read_text().replace("name: hello", f"name: {name}")
         (target / "manifest.yml").write_text(manifest.replace("/hello/", f"/{name}/"))
     return folder
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def time_until_ready(command: list[str], port: int, env: dict[str, str], path: str) -> float:
@@ -112,7 +106,7 @@ def bench_registry(plugins: Path, data: Path, seconds: int, rounds: int) -> tupl
     ]
     try:
         for port in (lumina_port, bare_port):
-            _wait(port)
+            wait_for_http(f"http://127.0.0.1:{port}/hello/greet")
         lumina_rps, bare_rps = [], []
         for _ in range(rounds):  # alternate, so drift on the machine hits both alike
             lumina_rps.append(_wrk(lumina_port, seconds))
@@ -127,17 +121,6 @@ def bench_registry(plugins: Path, data: Path, seconds: int, rounds: int) -> tupl
 def _uvicorn(target: str, port: int, *, factory: bool = False) -> list[str]:
     command = [sys.executable, "-m", "uvicorn", target, "--port", str(port), "--log-level", "warning", "--no-access-log"]
     return command + (["--factory"] if factory else [])
-
-
-def _wait(port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/hello/greet", timeout=0.5).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise RuntimeError(f"no server answered on port {port}")
 
 
 def _wrk(port: int, seconds: int) -> float:

@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from lumina_core.testing import free_port, wait_for_http
+
 LUMINA = str(Path(sys.executable).with_name("lumina"))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -122,7 +116,7 @@ def test_serve_answers_and_the_cli_switches_plugins_on_the_running_server(env) -
     env = {**env, "LUMINA_LOAD_PLUGINS": "hello", "LUMINA_URL": f"http://127.0.0.1:{port}"}
     server = subprocess.Popen([LUMINA, "serve", "--port", str(port)], env=env, stderr=subprocess.PIPE, text=True)
     try:
-        response = _wait_for(f"http://127.0.0.1:{port}/hello/greet")
+        response = wait_for_http(f"http://127.0.0.1:{port}/hello/greet", alive=lambda: server.poll() is None)
         assert response.json() == {"message": "hello, world"}
         switched = lumina("plugin", "disable", "hello", env=env)
         assert switched.stdout.strip() == f"disabled 'hello' on the server at http://127.0.0.1:{port}: now disabled"
@@ -134,13 +128,3 @@ def test_serve_answers_and_the_cli_switches_plugins_on_the_running_server(env) -
         _, log = server.communicate(timeout=20)
     assert "stopped 1 plugins" in log  # a graceful stop (uvicorn then re-raises SIGTERM, by design)
 
-
-def _wait_for(url: str, timeout: float = 20.0) -> httpx.Response:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return httpx.get(url, timeout=1)
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
