@@ -12,6 +12,8 @@ import httpx
 
 from lumina_core.errors import ConfigurationError
 from lumina_core.services.vectors.commands import vectors as vectors_commands
+from lumina_cli.events import events
+from lumina_cli.worker import worker
 from lumina_core.settings import Settings, load_settings
 from lumina_core.version import API_VERSION, __version__
 
@@ -75,6 +77,30 @@ def serve(host: str | None, port: int | None, strict: bool | None) -> None:
 
     settings = settings_or_exit(host=host, port=port, strict=strict)
     sys.exit(run_server(settings))
+
+
+@cli.command()
+@click.option("--host", help="Address to listen on (LUMINA_HOST, default 127.0.0.1).")
+@click.option("--port", type=int, help="Port to listen on (LUMINA_PORT, default 8000).")
+@click.option(
+    "--restart-on", "restart_on", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Also restart the whole server when files under this folder change (repeatable).",
+)
+def dev(host: str | None, port: int | None, restart_on: tuple[Path, ...]) -> None:
+    """Run the server for plugin development, reloading code as it is saved.
+
+    A saved file of a plugin (its installed package folder, or LUMINA_PLUGINS_DIR) reloads that
+    plugin only, in place, while everything else keeps serving; if the new code fails, the
+    previous version keeps serving and the error shows in the log and in GET /plugins/NAME.
+    A saved file of lumina-core restarts the whole server.
+
+    \b
+    Example:  LUMINA_PLUGINS_DIR=./my-plugins lumina dev --port 8080
+    """
+    from lumina_cli.dev import run_dev
+
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    sys.exit(run_dev(settings_or_exit(**overrides), overrides, restart_on))
 
 
 @cli.group()
@@ -264,3 +290,5 @@ def _error_message(response: httpx.Response) -> str:
 
 
 cli.add_command(vectors_commands)
+cli.add_command(worker)
+cli.add_command(events)
