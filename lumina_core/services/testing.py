@@ -115,7 +115,8 @@ class LuminaProcess:
         raise RuntimeError(f"lumina did not answer within {timeout} s:\n{self.output()}")
 
     def output(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")
 
     def kill(self) -> None:

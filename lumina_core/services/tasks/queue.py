@@ -163,13 +163,17 @@ class TaskQueue:
     def has_workers(self) -> bool:
         return bool(self._workers)
 
-    async def close(self, grace_s: float = SHUTDOWN_GRACE_S) -> None:
-        """Stop taking tasks; let running ones finish within ``grace_s``, then hand them back."""
+    async def drain(self, grace_s: float = SHUTDOWN_GRACE_S) -> None:
+        """Stop taking tasks and let the running ones finish, for at most ``grace_s``."""
         self._stopping = True
         for job in self._jobs.values():
             job.cancel()
         if self._running:
             await asyncio.wait(self._running, timeout=grace_s)
+
+    async def close(self, grace_s: float = SHUTDOWN_GRACE_S) -> None:
+        """Drain, then hand back what still runs (another worker takes it) and disconnect."""
+        await self.drain(grace_s)
         for task in [*self._workers, *self._running]:
             task.cancel()
         await asyncio.gather(*self._workers, *self._running, *self._jobs.values(), return_exceptions=True)
