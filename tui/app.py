@@ -60,7 +60,7 @@ class StatusLine(Static):
 
 
 class LuminaApp(App[None]):
-    """The dashboard; ``url`` is the server, ``token`` an optional bearer token."""
+    """The dashboard of the server ``client`` talks to; ``backoff`` paces reconnection tries."""
 
     TITLE = "Lumina"
     CSS = """
@@ -79,10 +79,10 @@ class LuminaApp(App[None]):
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
-    def __init__(self, url: str, token: str | None = None) -> None:
+    def __init__(self, client: LuminaClient, backoff: Backoff | None = None) -> None:
         super().__init__()
-        self.client = LuminaClient(url, token)
-        self.backoff = Backoff()
+        self.client = client
+        self.backoff = backoff or Backoff()
         self._lost = asyncio.Event()
 
     @property
@@ -176,6 +176,7 @@ class LuminaApp(App[None]):
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         for view in event.pane.query(View):
+            view.take_focus()
             view.refresh_now()
 
     def action_refresh_view(self) -> None:
@@ -207,4 +208,4 @@ class LuminaApp(App[None]):
 
 def run(url: str, token: str | None) -> None:
     """Start the dashboard in the terminal (the body of ``lumina tui``)."""
-    LuminaApp(url, token).run()
+    LuminaApp(LuminaClient(url, token)).run()

@@ -65,12 +65,15 @@ def pretty_body(text: str, content_type: str) -> str:
 class LuminaClient:
     """Async HTTP client bound to one server URL and an optional bearer token."""
 
-    def __init__(self, url: str = DEFAULT_URL, token: str | None = None) -> None:
+    def __init__(
+        self, url: str = DEFAULT_URL, token: str | None = None, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
         self.url = url.rstrip("/")
         self._http = httpx.AsyncClient(
             base_url=self.url,
             timeout=httpx.Timeout(REQUEST_TIMEOUT_S, connect=CONNECT_TIMEOUT_S),
             headers={"User-Agent": "lumina-tui"},
+            transport=transport,
         )
         self.set_token(token)
 

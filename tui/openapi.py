@@ -60,7 +60,7 @@ def operations(document: Mapping[str, Any], owners: Mapping[str, str]) -> list[O
             spec = item.get(method)
             if isinstance(spec, Mapping):
                 found.append(_operation(method.upper(), path, spec, owners, components))
-    return sorted(found, key=lambda op: (op.group == CORE_GROUP, op.group, op.path, op.method))
+    return sorted(found, key=lambda op: (op.group.startswith(CORE_GROUP), op.group, op.path, op.method))
 
 
 def _operation(

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from textual.app import SystemCommand
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.timer import Timer
 from textual.widgets import Static
@@ -40,6 +41,21 @@ class Notice(Static):
 
 class View(Vertical):
     """A tab's content: reaches the server through the app's client, speaks through a Notice."""
+
+    BINDINGS = [Binding("escape", "rest", "Leave field", id="view.rest", show=False)]
+
+    #: The widget that gets the keyboard when the tab is shown.
+    focus_target: str = "DataTable"
+    #: Where Esc puts the keyboard (not a text field, so the tab keys 1-6 work again).
+    resting_focus: str = ""
+
+    def take_focus(self, selector: str | None = None) -> None:
+        targets = self.query(selector or self.focus_target)
+        if targets:
+            targets.first().focus()
+
+    def action_rest(self) -> None:
+        self.take_focus(self.resting_focus or self.focus_target)
 
     @property
     def lumina(self) -> LuminaApp:

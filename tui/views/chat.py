@@ -49,8 +49,12 @@ def context_lines(blocks: Any) -> list[str]:
 class ChatView(View):
     """The Chat tab."""
 
+    focus_target = "#prompt"
+    resting_focus = "#transcript"
+
     DEFAULT_CSS = """
-    ChatView #chat-options { height: 3; }
+    ChatView #chat-options { height: 1; }
+    ChatView #chat-options > * { margin-right: 1; }
     ChatView #chat-model { width: 2fr; }
     ChatView #chat-thread, ChatView #chat-brain { width: 1fr; }
     ChatView #transcript { height: 1fr; padding: 0 1; }
@@ -67,11 +71,11 @@ class ChatView(View):
     def compose(self) -> ComposeResult:
         yield Notice()
         with Horizontal(id="chat-options"):
-            yield Select[str]([], prompt="model: server default", id="chat-model")
-            yield Input(placeholder="thread id", id="chat-thread")
-            yield Input(placeholder="brain (default)", id="chat-brain")
+            yield Select[str]([], prompt="model: server default", id="chat-model", compact=True)
+            yield Input(placeholder="thread id", id="chat-thread", compact=True)
+            yield Input(placeholder="brain: default", id="chat-brain", compact=True)
         yield VerticalScroll(id="transcript")
-        yield Input(placeholder="Ask something, Enter sends", id="prompt")
+        yield Input(placeholder="Ask something, Enter sends, Esc leaves", id="prompt")
 
     def refresh_now(self) -> None:
         self.run_worker(self._load_models(), exclusive=True, group="chat-models")
@@ -128,11 +132,10 @@ class ChatView(View):
         reply: list[str] = []
         try:
             await self._stream_into(stream, reply, context)
-        except Disconnected as problem:
-            self.say(f"chat: {problem}")
-            self.lumina.report_lost()
         except ApiProblem as problem:
-            self.say(f"chat: {problem}")
+            context.update(f"no answer: {problem}")
+            if isinstance(problem, Disconnected):
+                self.lumina.report_lost()
         finally:
             await stream.stop()
         if reply:

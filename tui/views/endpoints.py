@@ -33,19 +33,24 @@ class EndpointsView(PolledView):
     """The Endpoints tab: a tree of operations, a form, and the reply."""
 
     interval = 30.0
+    focus_target = "#endpoint-tree"
     DEFAULT_CSS = """
     EndpointsView #endpoint-tree { width: 34; min-width: 24; border-right: solid $primary; }
     EndpointsView #request { width: 1fr; }
     EndpointsView #operation { height: auto; padding: 0 1; }
-    EndpointsView #form { height: auto; max-height: 10; }
-    EndpointsView #form Input { margin: 0 1; }
-    EndpointsView #form Label { margin: 0 1; color: $text-muted; }
-    EndpointsView #send-row { height: auto; }
-    EndpointsView #send { margin: 0 1; min-width: 10; }
-    EndpointsView #reply-head { width: 1fr; padding: 0 1; }
+    EndpointsView #form { height: auto; max-height: 8; }
+    EndpointsView .field { height: 1; }
+    EndpointsView .field Label { width: 45%; padding: 0 1; color: $text-muted; }
+    EndpointsView .field Input { width: 1fr; }
+    EndpointsView #send-row { height: 1; margin-top: 1; }
+    EndpointsView #send { margin: 0 1; }
+    EndpointsView #reply-head { width: 1fr; }
+    EndpointsView #form > Label { padding: 0 1; color: $text-muted; }
     EndpointsView #reply { height: 1fr; border-top: solid $primary; }
     """
-    BINDINGS = [Binding("ctrl+g", "send", "Send", id="endpoints.send")]
+    BINDINGS = [
+        Binding("ctrl+g", "send", "Send", id="endpoints.send"),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -62,7 +67,7 @@ class EndpointsView(PolledView):
                 yield Static("Pick an endpoint on the left (arrows, Enter).", id="operation")
                 yield VerticalScroll(id="form")
                 with Horizontal(id="send-row"):
-                    yield Button("Send", id="send", variant="primary", disabled=True)
+                    yield Button("Send", id="send", variant="primary", disabled=True, compact=True)
                     yield Static("", id="reply-head")
                 yield Log(max_lines=REPLY_LINES, id="reply")
 
@@ -98,9 +103,14 @@ class EndpointsView(PolledView):
         await form.remove_children()
         widgets: list[Any] = []
         for index, field in enumerate(op.fields):
-            widgets.append(Label(f"{field.location} · {field.name}: {field.hint()}", markup=False))
             default = "" if field.default is None else _as_text(field.default)
-            widgets.append(Input(value=default, placeholder=field.hint(), id=f"field-{index}", name=field.name))
+            widgets.append(
+                Horizontal(
+                    Label(f"{field.location} {field.name}", markup=False),
+                    Input(value=default, placeholder=field.hint(), id=f"field-{index}", name=field.name, compact=True),
+                    classes="field",
+                )
+            )
         if not widgets:
             widgets.append(Label("no parameters: press Send", markup=False))
         await form.mount_all(widgets)
@@ -139,7 +149,7 @@ class EndpointsView(PolledView):
         timeout = STREAM_READ_TIMEOUT_S if op.streams else PLAIN_READ_TIMEOUT_S
         try:
             async with self.client.open_stream(op.method, path, params=params, body=body, read_timeout=timeout) as response:
-                status = f"{response.status_code} {response.reason_phrase}"
+                status = str(response.status_code)
                 content_type = response.headers.get("content-type", "")
                 if "text/event-stream" in content_type:
                     head.update(f"{status} · streaming…")
@@ -155,7 +165,7 @@ class EndpointsView(PolledView):
         except ApiProblem as problem:
             head.update(escape(str(problem)))
             return
-        head.update(f"{status} · {_ms(started):.0f} ms · {len(text)} bytes")
+        head.update(f"{status} · {_ms(started):.0f} ms · {len(text)} B")
         log.write_lines(pretty_body(text, content_type).splitlines() or ["(empty body)"])
 
     def commands(self) -> Iterable[SystemCommand]:

@@ -38,7 +38,7 @@ class BusEvent:
 
     def line(self) -> str:
         clock = self.ts[11:23] if len(self.ts) >= 23 else self.ts
-        return f"{clock}  {self.topic:<28} {self.source:<12} {self.summary}"
+        return f"{clock}  {self.topic:<24} {self.source:<10} {self.summary}"
 
 
 def parse_event(kind: str, data: str) -> BusEvent:
@@ -59,9 +59,11 @@ def parse_event(kind: str, data: str) -> BusEvent:
 class EventsView(View):
     """The Events tab."""
 
+    focus_target = "#events-log"
+
     DEFAULT_CSS = """
     EventsView #events-bar { height: 1; }
-    EventsView #events-filter { width: 1fr; border: none; height: 1; padding: 0 1; }
+    EventsView #events-filter { width: 1fr; }
     EventsView #events-counter { width: auto; padding: 0 1; color: $text-muted; }
     EventsView #events-log { height: 1fr; }
     """
@@ -83,7 +85,7 @@ class EventsView(View):
     def compose(self) -> ComposeResult:
         yield Notice()
         with Horizontal(id="events-bar"):
-            yield Input(placeholder="/ filter topics, e.g. plugin.*  (Enter applies)", id="events-filter")
+            yield Input(placeholder="/ filter topics, e.g. plugin.*", id="events-filter", compact=True)
             yield Label("connecting…", id="events-counter")
         yield Log(max_lines=SHOWN_LINES, id="events-log")
 

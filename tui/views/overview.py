@@ -26,6 +26,7 @@ from lumina_tui.views.plugins import sync_table
 
 POINTS = 60
 STATUS_STYLE = {"ok": "green", "degraded": "yellow", "down": "red"}
+_SEVERITY = {"down": 0, "degraded": 1, "ok": 2}
 
 
 @dataclass
@@ -73,9 +74,6 @@ class Trend(Vertical):
             self.query_one(Sparkline).data = list(self.points)
         self.query_one(Label).update(caption or (f"{value:.1f} {self.unit}" if value is not None else "no data"))
 
-    def unavailable(self, reason: str) -> None:
-        self.query_one(Label).update(reason)
-
 
 class OverviewView(PolledView):
     """The Overview tab."""
@@ -83,6 +81,7 @@ class OverviewView(PolledView):
     interval = 1.5
     DEFAULT_CSS = """
     OverviewView #summary { height: auto; padding: 0 1; }
+    OverviewView #metrics-note { height: auto; padding: 0 1; color: $text-muted; }
     OverviewView #trends { height: 5; }
     OverviewView #checks { height: 1fr; }
     """
@@ -94,6 +93,7 @@ class OverviewView(PolledView):
     def compose(self) -> ComposeResult:
         yield Notice()
         yield Static("waiting for the server…", id="summary")
+        yield Static("", id="metrics-note", markup=False)
         with Horizontal(id="trends"):
             yield Trend("requests/s", "req/s", id="trend-requests")
             yield Trend("latency p50/p95/p99", "ms", id="trend-latency")
@@ -137,7 +137,10 @@ class OverviewView(PolledView):
 
     def show(self, sources: Sources) -> None:
         health = sources.health
-        checks = [c for c in health.get("checks", []) if isinstance(c, Mapping)]
+        checks = sorted(
+            (c for c in health.get("checks", []) if isinstance(c, Mapping)),
+            key=lambda c: (str(c.get("name", "")).startswith("plugin:"), _SEVERITY.get(str(c.get("status")), 3)),
+        )
         self.query_one("#summary", Static).update(self._summary(health, checks, sources.models))
         with self.app.batch_update():
             sync_table(self.query_one("#checks", DataTable), [_check_row(c) for c in checks])
@@ -161,9 +164,9 @@ class OverviewView(PolledView):
 
     def _show_metrics(self, metrics: str | ApiProblem) -> None:
         trends = {name: self.query_one(f"#trend-{name}", Trend) for name in ("requests", "latency", "events")}
+        self.query_one("#trends").display = not isinstance(metrics, ApiProblem)
+        self.query_one("#metrics-note", Static).update(f"metrics: {metrics}" if isinstance(metrics, ApiProblem) else "")
         if isinstance(metrics, ApiProblem):
-            for trend in trends.values():
-                trend.unavailable(f"metrics: {metrics}")
             return
         scrape = parse_scrape(metrics, time.monotonic())
         before, self._last_scrape = self._last_scrape, scrape

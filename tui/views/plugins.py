@@ -67,8 +67,8 @@ class PluginsView(PolledView):
 
     interval = 1.0
     DEFAULT_CSS = """
-    PluginsView #plugins-table { height: 1fr; min-height: 5; }
-    PluginsView #plugin-detail { height: 1fr; border-top: solid $primary; }
+    PluginsView #plugins-table { height: 3fr; min-height: 5; }
+    PluginsView #plugin-detail { height: 2fr; border-top: solid $primary; }
     """
     BINDINGS = [
         Binding("e", "change('enable')", "Enable", id="plugins.enable"),
@@ -149,17 +149,15 @@ class PluginsView(PolledView):
         self.app.push_screen(ConfirmScreen(f"{ACTIONS[action]} plugin '{name}' on {self.client.url}?"), confirmed)
 
     async def _change(self, name: str, action: str) -> None:
-        self.say(f"{action} '{name}'…")
         try:
             result = await self.client.post_json(f"/plugins/{name}/{action}")
-        except Disconnected as problem:
-            self.say(str(problem))
-            self.lumina.report_lost()
-            return
         except ApiProblem as problem:
-            self.say(f"{action} '{name}' failed: {problem}")
+            self.app.notify(f"{action} '{name}' failed: {problem}", severity="error", timeout=8, markup=False)
+            if isinstance(problem, Disconnected):
+                self.lumina.report_lost()
             return
-        self.say(f"{action} '{name}': now {result.get('state', '?') if isinstance(result, Mapping) else '?'}")
+        state = result.get("state", "?") if isinstance(result, Mapping) else "?"
+        self.app.notify(f"{action} '{name}': now {state}", markup=False)
         self.refresh_now()
 
     def commands(self) -> Iterable[SystemCommand]:

@@ -145,9 +145,11 @@ class TasksView(PolledView):
         try:
             reply = await self.client.exchange(method, path)
         except ApiProblem as problem:
-            self.say(f"{action} {task_id}: {problem}")
+            self.app.notify(f"{action} {task_id}: {problem}", severity="error", markup=False)
             return
-        self.say(f"{action} {task_id}: {reply.status}")
+        failed = reply.status >= 400
+        outcome = f"failed ({reply.status}): {reply.text[:200]}" if failed else "done"
+        self.app.notify(f"{action} {task_id}: {outcome}", severity="error" if failed else "information", markup=False)
         self.refresh_now()
 
     def commands(self) -> Iterable[SystemCommand]:
