@@ -79,15 +79,19 @@ def create_plugin(name: str, parent: Path) -> list[Path]:
         target.mkdir()
     except FileExistsError:
         raise TargetExists(f"{target} already exists: choose another name or --dir (nothing was written)") from None
-    values = asdict(names)
     written = []
     for template in sorted(TEMPLATE_DIR.rglob(f"*{TEMPLATE_SUFFIX}")):
         relative = _rendered_path(template.relative_to(TEMPLATE_DIR), names.package)
         destination = target / relative
         destination.parent.mkdir(parents=True, exist_ok=True)
-        destination.write_text(Template(template.read_text("utf-8")).substitute(values), "utf-8")
+        destination.write_text(render(template, names), "utf-8")
         written.append(relative)
     return written
+
+
+def render(template: Path, names: PluginNames) -> str:
+    """One template filled in (the plugin guide shows the rendered manifest as its example)."""
+    return Template(template.read_text("utf-8")).substitute(asdict(names))
 
 
 def _rendered_path(template: Path, package: str) -> Path:
