@@ -37,6 +37,12 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
+def pick_free_port():
+    """``pick_free_port()`` → a free TCP port, for tests that start servers of their own."""
+    return free_port
+
+
+@pytest.fixture(scope="session")
 def lumina_server(tmp_path_factory: pytest.TempPathFactory):
     """``http://127.0.0.1:<port>``: Lumina with no plugins and the embedded models, over a real socket.
 

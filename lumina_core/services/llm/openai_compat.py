@@ -14,6 +14,7 @@ from typing import Any
 from lumina_core.contract import Message, Usage
 from lumina_core.services.llm.base import (
     ChatChunk,
+    ChatResult,
     ContextTooLong,
     GenerationOptions,
     ModelInfo,
@@ -92,6 +93,17 @@ class OpenAICompatibleProvider:
                     yield ChatChunk("", model, finish_reason=_finish(finish), usage=usage)
                     return
             yield ChatChunk("", model, finish_reason=_finish(finish), usage=Usage())
+
+    async def complete(self, messages: Sequence[Message], model: str, options: GenerationOptions) -> ChatResult:
+        """A non-streamed reply: every compatible server counts tokens here, even those that
+        send no usage in streams (llama.cpp's server)."""
+        with self._errors(model):
+            reply = await self._client.chat.completions.create(
+                model=model, messages=[{"role": m.role, "content": m.content} for m in messages], **_options(options)
+            )
+        usage = Usage(reply.usage.prompt_tokens, reply.usage.completion_tokens) if reply.usage else Usage()
+        choice = reply.choices[0]
+        return ChatResult(choice.message.content or "", reply.model or model, usage, _finish(choice.finish_reason))
 
     @contextmanager
     def _errors(self, model: str) -> Iterator[None]:

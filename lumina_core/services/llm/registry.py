@@ -54,6 +54,7 @@ class LLMService:
 
     async def resolve(self, model: str | None) -> tuple[Provider, str]:
         """The provider serving ``model`` (or the first reachable one) and the model's name."""
+        problems: list[str] = []
         for provider in self.providers:
             try:
                 if model is None:
@@ -63,8 +64,9 @@ class LLMService:
                     return provider, model
             except ProviderUnavailable as exc:
                 log.warning("provider '%s' skipped: %s", provider.name, exc.message)
+                problems.append(f"{provider.name}: {exc.message}")
         if model is None:
-            raise ProviderUnavailable("no language-model provider is reachable: " + self._describe())
+            raise ProviderUnavailable("no language-model provider is reachable; " + "; ".join(problems))
         known = ", ".join(m.id for m in await self.models()) or "none"
         raise ModelNotFound(f"the model '{model}' does not exist here (available: {known})", field="model")
 
@@ -84,8 +86,23 @@ class LLMService:
         async for chunk in provider.stream(as_messages(messages), name, options):
             yield chunk
 
-    async def chat(self, messages: Sequence[MessageLike], **options: Any) -> ChatResult:
-        return await collect(self.stream(messages, **options))
+    async def chat(
+        self,
+        messages: Sequence[MessageLike],
+        *,
+        model: str | None = None,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        stop: Sequence[str] | None = None,
+        timeout: float | None = None,
+    ) -> ChatResult:
+        """The whole reply at once (a provider's own non-streamed call when it has one)."""
+        provider, name = await self.resolve(model)
+        options = GenerationOptions(max_tokens, temperature, tuple(stop or ()), timeout or self._timeout)
+        complete = getattr(provider, "complete", None)
+        if complete is not None:
+            return await complete(as_messages(messages), name, options)
+        return await collect(provider.stream(as_messages(messages), name, options))
 
     async def count_tokens(self, text: str, model: str | None = None) -> int:
         provider, name = await self.resolve(model)
@@ -98,6 +115,3 @@ class LLMService:
     async def aclose(self) -> None:
         for provider in self.providers:
             await provider.aclose()
-
-    def _describe(self) -> str:
-        return ", ".join(p.name for p in self.providers)

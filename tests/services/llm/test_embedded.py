@@ -1,0 +1,60 @@
+"""The embedded provider: SmolLM2 in-process via llama.cpp (issue 3)."""
+
+from __future__ import annotations
+
+import pytest
+
+from lumina_core.contract import Message
+from lumina_core.services.llm import ContextTooLong
+from lumina_core.services.llm.base import GenerationOptions, collect
+from lumina_core.services.llm.embedded import EmbeddedProvider, _StopScanner
+
+QUESTION = (Message("user", "What is the capital of France?"),)
+
+
+@pytest.fixture(scope="module")
+def provider() -> EmbeddedProvider:
+    return EmbeddedProvider()
+
+
+async def test_answers_with_exact_token_counts(provider: EmbeddedProvider) -> None:
+    chunks = [c async for c in provider.stream(QUESTION, provider.model_id, GenerationOptions(temperature=0, max_tokens=20))]
+    text = "".join(c.text for c in chunks)
+    assert "Paris" in text
+    usage = chunks[-1].usage
+    assert chunks[-1].finish_reason == "stop"
+    assert usage.completion_tokens == await provider.count_tokens(text, provider.model_id)
+    assert usage.prompt_tokens > await provider.count_tokens(QUESTION[0].content, provider.model_id)
+
+
+async def test_a_stop_string_ends_the_reply_before_it(provider: EmbeddedProvider) -> None:
+    result = await collect(provider.stream(QUESTION, provider.model_id, GenerationOptions(temperature=0, stop=("Paris",))))
+    assert "Paris" not in result.text and result.finish_reason == "stop"
+
+
+async def test_a_reader_that_stops_early_frees_the_model(provider: EmbeddedProvider) -> None:
+    stream = provider.stream(QUESTION, provider.model_id, GenerationOptions(max_tokens=200))
+    await anext(stream)
+    await stream.aclose()
+    result = await collect(provider.stream(QUESTION, provider.model_id, GenerationOptions(max_tokens=2)))
+    assert result.usage.completion_tokens == 2
+
+
+async def test_a_prompt_longer_than_the_context_is_refused_before_generating(provider: EmbeddedProvider) -> None:
+    long = (Message("user", "word " * 2100),)
+    with pytest.raises(ContextTooLong) as caught:
+        await anext(provider.stream(long, provider.model_id, GenerationOptions()))
+    assert "2048" in caught.value.message and caught.value.code == "context_length_exceeded"
+
+
+async def test_lists_itself_with_its_context_window(provider: EmbeddedProvider) -> None:
+    [model] = await provider.models()
+    assert model.id == provider.model_id == "smollm2-135m-instruct.q4_1" and model.context_window == 2048
+
+
+def test_stop_scanner_holds_back_a_possible_stop_string() -> None:
+    scanner = _StopScanner(["</end>"])
+    assert scanner.feed("Hello </") == "Hello "
+    assert scanner.feed("b>") == "</b>"
+    assert scanner.feed(" ok</en") == " ok"
+    assert scanner.feed("d> more") == "" and scanner.stopped

@@ -1,0 +1,52 @@
+"""The OpenAI-compatible provider against a real third-party peer, ``llama_cpp.server`` (issue 3)."""
+
+from __future__ import annotations
+
+import pytest
+
+from lumina_core.services.llm import LLMService, ModelNotFound, ProviderUnavailable
+from lumina_core.services.llm.openai_compat import OpenAICompatibleProvider
+
+QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
+
+
+async def test_streams_an_answer_and_counts_tokens_when_not_streaming(llama_cpp_server: str) -> None:
+    provider = OpenAICompatibleProvider(llama_cpp_server, "smollm2-peer")
+    llm = LLMService([provider])
+    try:
+        chunks = [c async for c in llm.stream(QUESTION, temperature=0, max_tokens=20)]
+        whole = await llm.chat(QUESTION, temperature=0, max_tokens=20)
+    finally:
+        await llm.aclose()
+    streamed = "".join(c.text for c in chunks)
+    assert "Paris" in streamed and streamed == whole.text
+    assert chunks[-1].finish_reason == whole.finish_reason == "stop"
+    # llama.cpp's server sends no usage in streams, so only the non-streamed reply has counts
+    assert whole.usage.prompt_tokens > 10 and whole.usage.completion_tokens > 0
+
+
+async def test_lists_the_peers_models_and_answers_by_name(llama_cpp_server: str) -> None:
+    llm = LLMService([OpenAICompatibleProvider(llama_cpp_server)])
+    try:
+        assert [m.id for m in await llm.models()] == ["smollm2-peer"]
+        result = await llm.chat(QUESTION, model="smollm2-peer", max_tokens=3)
+        with pytest.raises(ModelNotFound):
+            await llm.chat(QUESTION, model="gpt-nothing")
+    finally:
+        await llm.aclose()
+    assert result.finish_reason == "length" and result.usage.completion_tokens == 3
+
+
+async def test_a_server_that_is_down_is_a_clear_unavailable_error(pick_free_port) -> None:
+    url = f"http://127.0.0.1:{pick_free_port()}/v1"
+    provider = OpenAICompatibleProvider(url, "any", timeout=2)
+    with pytest.raises(ProviderUnavailable) as caught:
+        [c async for c in provider.stream((), "any", _options())]
+    await provider.aclose()
+    assert url in caught.value.message and "OPENAI_BASE_URL" in caught.value.message
+
+
+def _options():
+    from lumina_core.services.llm.base import GenerationOptions
+
+    return GenerationOptions()
