@@ -205,6 +205,10 @@ class Kernel:
         assert record.source is not None
         previous_manifest, previous_plugin = record.manifest, record.plugin
         await self._stop(record)
+        if self.routes is not None and previous_manifest is not None:
+            self.routes.mark_unavailable(
+                record.name, previous_manifest.prefixes, lambda: f"plugin '{record.name}' is reloading: retry in a moment"
+            )
         previous_modules = forget_code(record.source)
         error = await self._try_fresh_start(record)
         if error is None:

@@ -33,7 +33,7 @@ class DevServer:
     restart_folder: Path
 
     def greet(self) -> dict:
-        """The plugin's answer; empty while it is between two versions (unmounted for a few ms)."""
+        """The plugin's answer; empty while it is between two versions (a 503 for a few ms)."""
         response = httpx.get(f"{self.url}/hello/greet", timeout=5)
         return response.json() if response.status_code == 200 else {}
 

@@ -206,3 +206,31 @@ async def test_reload_refuses_what_cannot_be_reloaded_in_the_error_envelope(host
     assert answers["built-in"].status_code == 409 and "part of lumina-core" in answers["built-in"].json()["error"]["message"]
     assert answers["disabled"].status_code == 409
     assert "POST /plugins/hello/enable" in answers["disabled"].json()["error"]["message"]
+
+
+async def test_the_reloading_plugin_itself_answers_or_says_it_is_reloading_never_404_or_500(host, hello_dir: Path) -> None:
+    async with host("hello") as h:
+        answers: list[tuple[int, str]] = []
+        reloading = True
+
+        async def keep_asking() -> None:
+            while reloading:
+                response = await h.client.get("/hello/greet")
+                answers.append((response.status_code, response.text))
+                await asyncio.sleep(0)
+
+        asker = asyncio.create_task(keep_asking())
+        for _ in range(4):
+            await reload(h)
+        reloading = False
+        await asker
+        assert {status for status, _ in answers} <= {200, 503}
+        assert all("is reloading: retry in a moment" in text for status, text in answers if status == 503)
+
+
+async def test_concurrent_reload_requests_run_one_after_the_other_and_all_succeed(host) -> None:
+    async with host("hello") as h:
+        answers = await asyncio.gather(*(h.client.post("/plugins/hello/reload") for _ in range(5)))
+        assert [a.status_code for a in answers] == [200] * 5
+        assert {a.json()["state"] for a in answers} == {"started"}
+        assert await greeting(h) == "hello, world"
