@@ -165,9 +165,12 @@ class MemoryStore:
     async def list(
         self, scope: Scope, *, limit: int, offset: str | None, kind: str | None = None
     ) -> tuple[list[dict[str, Any]], str | None]:
-        records, following = await self._vectors.scroll(
-            COLLECTION, filter=_filter(scope, None, None, None, kind), limit=limit, offset=offset
-        )
+        try:
+            records, following = await self._vectors.scroll(
+                COLLECTION, filter=_filter(scope, None, None, None, kind), limit=limit, offset=offset
+            )
+        except ValidationFailed:
+            raise ValidationFailed("cursor is not one this server gave out; start again without it", field="cursor") from None
         return [_public(r.id, r.payload) for r in records], following
 
     def history(self, user_id: str, memory_id: str) -> list[dict[str, Any]]:
