@@ -1,21 +1,30 @@
-"""Any OpenAI-compatible server (vLLM, llama.cpp's server, OpenAI itself) through the ``openai`` client.
+"""Any OpenAI-compatible server (vLLM, llama.cpp's server, OpenAI itself), spoken to over httpx.
 
-Usage comes from the server (``stream_options.include_usage``); a server that sends none gives
-zero counts rather than guesses.
+The protocol is small (``/models``, ``/chat/completions`` with SSE), so it is read with
+``httpx`` and ``httpx-sse`` directly: the ``openai`` client builds a pydantic object per chunk,
+which was most of the gateway's per-token cost. Usage comes from the server (``include_usage``
+in streams); a server that sends none in streams (llama.cpp's) gives zero counts there rather
+than guesses, and real counts in non-streamed replies.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import httpx
+from httpx_sse import aconnect_sse
+
 from lumina_core.contract import Message, Usage
+from lumina_core.errors import LuminaError
 from lumina_core.services.llm.base import (
     ChatChunk,
     ChatResult,
     ContextTooLong,
+    FinishReason,
     GenerationOptions,
     ModelInfo,
     ModelNotFound,
@@ -38,10 +47,9 @@ class OpenAICompatibleProvider:
         timeout: float = 120.0,
         context_window: int = 4096,
     ) -> None:
-        import openai
-
-        self._url, self._model, self._context_window = base_url, model, context_window
-        self._client = openai.AsyncOpenAI(base_url=base_url, api_key=api_key or "none", timeout=timeout, max_retries=0)
+        self._url, self._model, self._context_window = base_url.rstrip("/"), model, context_window
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = httpx.AsyncClient(base_url=self._url, headers=headers, timeout=timeout)
         self._listing: tuple[float, list[ModelInfo]] = (0.0, [])
 
     def default_model(self) -> str:
@@ -57,8 +65,9 @@ class OpenAICompatibleProvider:
         if time.monotonic() - fetched_at < LISTING_TTL_SECONDS:
             return listing
         with self._errors(self._model or ""):
-            page = await self._client.models.list()
-        listing = [ModelInfo(m.id, self.name, None, m.created or 0) for m in page.data]
+            response = await self._client.get("/models")
+            _raise_for_status(response, self._url, self._model or "")
+        listing = [ModelInfo(m["id"], self.name, None, m.get("created") or 0) for m in response.json()["data"]]
         self._listing = (time.monotonic(), listing)
         return listing
 
@@ -74,71 +83,96 @@ class OpenAICompatibleProvider:
     async def stream(
         self, messages: Sequence[Message], model: str, options: GenerationOptions
     ) -> AsyncIterator[ChatChunk]:
+        body = {**_body(messages, model, options), "stream": True, "stream_options": {"include_usage": True}}
+        finish: Any = None
         with self._errors(model):
-            chunks = await self._client.chat.completions.create(
-                model=model,
-                messages=[{"role": m.role, "content": m.content} for m in messages],
-                stream=True,
-                stream_options={"include_usage": True},
-                **_options(options),
-            )
-            finish: Any = None
-            async for chunk in chunks:
-                for choice in chunk.choices:
-                    finish = choice.finish_reason or finish
-                    if choice.delta.content:
-                        yield ChatChunk(choice.delta.content, model)
-                if chunk.usage is not None:
-                    usage = Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
-                    yield ChatChunk("", model, finish_reason=_finish(finish), usage=usage)
-                    return
-            yield ChatChunk("", model, finish_reason=_finish(finish), usage=Usage())
+            async with aconnect_sse(self._client, "POST", "/chat/completions", json=body) as source:
+                if source.response.is_error:
+                    await source.response.aread()
+                    _raise_for_status(source.response, self._url, model)
+                async for event in source.aiter_sse():
+                    if event.data == "[DONE]":
+                        break
+                    chunk = json.loads(event.data)
+                    if "error" in chunk:
+                        raise ProviderUnavailable(f"{self._url} failed mid-stream: {_message(chunk)}")
+                    for choice in chunk.get("choices") or ():
+                        finish = choice.get("finish_reason") or finish
+                        text = (choice.get("delta") or {}).get("content")
+                        if text:
+                            yield ChatChunk(text, model)
+                    if chunk.get("usage"):
+                        yield ChatChunk("", model, finish_reason=_finish(finish), usage=_usage(chunk["usage"]))
+                        return
+        yield ChatChunk("", model, finish_reason=_finish(finish), usage=Usage())
 
     async def complete(self, messages: Sequence[Message], model: str, options: GenerationOptions) -> ChatResult:
-        """A non-streamed reply: every compatible server counts tokens here, even those that
-        send no usage in streams (llama.cpp's server)."""
+        """A non-streamed reply: every compatible server counts tokens here."""
         with self._errors(model):
-            reply = await self._client.chat.completions.create(
-                model=model, messages=[{"role": m.role, "content": m.content} for m in messages], **_options(options)
-            )
-        usage = Usage(reply.usage.prompt_tokens, reply.usage.completion_tokens) if reply.usage else Usage()
-        choice = reply.choices[0]
-        return ChatResult(choice.message.content or "", reply.model or model, usage, _finish(choice.finish_reason))
+            response = await self._client.post("/chat/completions", json=_body(messages, model, options))
+            _raise_for_status(response, self._url, model)
+        reply = response.json()
+        choice = reply["choices"][0]
+        usage = _usage(reply["usage"]) if reply.get("usage") else Usage()
+        return ChatResult(choice["message"].get("content") or "", reply.get("model") or model, usage,
+                          _finish(choice.get("finish_reason")))
 
     @contextmanager
     def _errors(self, model: str) -> Iterator[None]:
-        import openai
-
         try:
             yield
-        except openai.NotFoundError:
-            raise ModelNotFound(f"model '{model}' is not served by {self._url}", field="model") from None
-        except openai.BadRequestError as exc:
-            if "context" in str(exc).lower():
-                raise ContextTooLong(f"{self._url} refused the prompt as too long: {exc.message}") from None
-            raise ProviderUnavailable(f"{self._url} refused the request: {exc.message}") from None
-        except openai.APIConnectionError as exc:
+        except httpx.TransportError as exc:
             raise ProviderUnavailable(
-                f"the OpenAI-compatible server at {self._url} is not reachable ({exc.__cause__ or exc}): "
+                f"the OpenAI-compatible server at {self._url} is not reachable ({type(exc).__name__}): "
                 f"start it or correct OPENAI_BASE_URL"
             ) from None
-        except openai.APIError as exc:
-            raise ProviderUnavailable(f"{self._url} failed: {exc.message}") from None
 
     async def aclose(self) -> None:
-        await self._client.close()
+        await self._client.aclose()
 
 
-def _options(options: GenerationOptions) -> dict[str, Any]:
-    chosen: dict[str, Any] = {}
+def _raise_for_status(response: httpx.Response, url: str, model: str) -> None:
+    if not response.is_error:
+        return
+    message = _message(_json_or_text(response))
+    error: LuminaError
+    if response.status_code == 404:
+        error = ModelNotFound(f"model '{model}' is not served by {url}: {message}", field="model")
+    elif response.status_code == 400 and "context" in message.lower():
+        error = ContextTooLong(f"{url} refused the prompt as too long: {message}", field="messages")
+    else:
+        error = ProviderUnavailable(f"{url} answered {response.status_code}: {message}")
+    raise error
+
+
+def _json_or_text(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
+
+
+def _message(body: Any) -> str:
+    if isinstance(body, dict):
+        error = body.get("error", body)
+        return str(error.get("message", error) if isinstance(error, dict) else error)
+    return str(body)[:500]
+
+
+def _body(messages: Sequence[Message], model: str, options: GenerationOptions) -> dict[str, Any]:
+    body: dict[str, Any] = {"model": model, "messages": [{"role": m.role, "content": m.content} for m in messages]}
     if options.max_tokens is not None:
-        chosen["max_tokens"] = options.max_tokens
+        body["max_tokens"] = options.max_tokens
     if options.temperature is not None:
-        chosen["temperature"] = options.temperature
+        body["temperature"] = options.temperature
     if options.stop:
-        chosen["stop"] = list(options.stop)
-    return chosen
+        body["stop"] = list(options.stop)
+    return body
 
 
-def _finish(reason: Any) -> Any:
+def _usage(usage: dict[str, Any]) -> Usage:
+    return Usage(usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0)
+
+
+def _finish(reason: Any) -> FinishReason:
     return "length" if reason == "length" else "stop"
