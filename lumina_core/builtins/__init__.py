@@ -7,12 +7,14 @@ Each module here is a trusted plugin: it needs no manifest and may reach the ker
 from __future__ import annotations
 
 from lumina_core.builtins import admin, auth, health, http, vectors
-from lumina_core.builtins import events, tasks
+from lumina_core.builtins import events, limits, metrics, tasks
 from lumina_core.builtins import gateway, models
 
 BUILTINS: tuple[tuple[str, object], ...] = (
     ("core.events", events),
     ("core.tasks", tasks),
+    ("core.limits", limits),
+    ("core.metrics", metrics),
     ("core.auth", auth),
     ("core.admin", admin),
     ("core.health", health),

@@ -98,8 +98,8 @@ def register_routes(ctx: PluginContext) -> APIRouter:
     @router.websocket("/stream")
     async def events_socket(websocket: WebSocket, type: list[str] | None = _TYPE_QUERY) -> None:  # noqa: A002
         patterns = _patterns(type)
-        await websocket.accept()
         async with _bus(ctx).listen(patterns) as queue:
+            await websocket.accept()
             closed = asyncio.ensure_future(_until_closed(websocket))
             try:
                 while not closed.done():

@@ -102,7 +102,7 @@ class LuminaProcess:
 
     url: str = ""
 
-    def wait_until_ready(self, timeout: float = 20.0) -> None:
+    def wait_until_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

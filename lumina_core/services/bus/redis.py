@@ -70,7 +70,6 @@ class RedisBackend:
         self._maxlen = maxlen
         self._claim_idle_ms = int(claim_idle * 1000)
         self.consumer = consumer_name()
-        self._known_streams: set[str] = set()
         self._pending: list[tuple[str, str, asyncio.Future[None]]] = []
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -136,13 +135,10 @@ class RedisBackend:
 
     async def _write(self, batch: list[tuple[str, str, asyncio.Future[None]]]) -> None:
         pipe = self.client.pipeline(transaction=False)
-        new_streams = {stream for stream, _, _ in batch} - self._known_streams
-        if new_streams:
-            pipe.sadd(self._streams_key, *new_streams)
+        pipe.sadd(self._streams_key, *{stream for stream, _, _ in batch})  # again after a Redis restart
         for stream, body, _future in batch:
             pipe.xadd(self.key(stream), {"event": body}, maxlen=self._maxlen, approximate=True)
         await pipe.execute()
-        self._known_streams |= new_streams
 
     # --- consumer groups ---------------------------------------------------------------------
 
@@ -175,6 +171,10 @@ class RedisBackend:
                 for key, messages in reply or []:
                     await self._handle_all(key, group, pattern, messages, handle)
             except REDIS_DOWN as exc:
+                joined.clear()
+                await outage.wait(exc)
+            except ResponseError as exc:  # NOGROUP: Redis restarted empty; join again
+                log.warning("event subscription %s: %s; joining again", group, exc)
                 joined.clear()
                 await outage.wait(exc)
 

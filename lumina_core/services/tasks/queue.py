@@ -188,6 +188,10 @@ class TaskQueue:
             except REDIS_DOWN as exc:
                 await outage.wait(exc)
                 continue
+            except Exception as exc:  # noqa: BLE001 - a worker must outlive any one bad answer
+                log.exception("task worker: fetching the next task failed: %s", exc)
+                await outage.wait(exc)
+                continue
             if delivery is None or self._stopping:
                 if delivery is not None:
                     await self.backend.requeue(delivery)

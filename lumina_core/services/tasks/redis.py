@@ -98,7 +98,13 @@ class RedisTaskBackend:
         reclaimed = await self._reclaim(consumer)
         if reclaimed is not None:
             return reclaimed
-        reply = await self.client.xreadgroup(GROUP, consumer, {self._stream: ">"}, count=1, block=int(wait_s * 1000))
+        try:
+            reply = await self.client.xreadgroup(GROUP, consumer, {self._stream: ">"}, count=1, block=int(wait_s * 1000))
+        except ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            self._group_ready = False  # Redis lost its data (restarted without persistence)
+            return None
         for _stream, messages in reply or []:
             for message_id, fields in messages:
                 return Delivery(fields[b"id"].decode(), message_id)
@@ -109,6 +115,8 @@ class RedisTaskBackend:
         if time.monotonic() - self._last_reclaim < 0.5:
             return None
         self._last_reclaim = time.monotonic()
+        if not self._group_ready:
+            return None
         _cursor, messages, *_ = await self.client.xautoclaim(
             self._stream, GROUP, consumer, self._claim_idle_ms, "0-0", count=1
         )

@@ -175,11 +175,17 @@ async def test_periodic_jobs_run_once_per_schedule_across_workers(redis_backend,
         start_worker(redis_backend, tmp_path, f"w{i}", journal, plugin_config__probe__cron="* * * * * *")
         for i in range(2)
     ]
+    def ticks() -> list[int]:
+        return [line["slot"] for line in journal_lines(journal) if line.get("job") == "tick"]
+
+    async def both_ticking() -> bool:
+        return len({line["pid"] for line in journal_lines(journal)}) == 2 or len(ticks()) >= 8
+
     try:
-        await asyncio.sleep(5)
+        await wait_until(both_ticking, timeout=40)
+        await asyncio.sleep(1.5)
     finally:
         for worker in workers:
             worker.stop()
-    slots = [line["slot"] for line in journal_lines(journal) if line.get("job") == "tick"]
-    assert len(slots) >= 2
+    slots = ticks()
     assert len(slots) == len(set(slots)), "a slot ran more than once"

@@ -1,0 +1,73 @@
+"""Live events reach clients over a real socket: SSE on GET /events, JSON on the /stream WebSocket."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+
+from lumina_core.services.testing import LuminaProcess, backend  # noqa: F401 - fixture
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "plugins"
+
+
+@pytest.fixture
+def server(backend, tmp_path):
+    process = LuminaProcess.serve(
+        tmp_path / "data", tmp_path / "server.log", plugins_dir=FIXTURES, load_plugins="hello", **backend
+    )
+    yield process
+    process.stop()
+
+
+def disable_hello(server: LuminaProcess) -> None:
+    assert httpx.post(f"{server.url}/plugins/hello/disable", timeout=10).status_code == 200
+
+
+def test_an_sse_client_receives_the_events_it_asked_for(server):
+    with httpx.stream("GET", f"{server.url}/events", params={"type": "plugin.*"}, timeout=10) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        lines = response.iter_lines()
+        assert next(lines) == ": listening"
+        disable_hello(server)
+        event = read_sse_event(lines, until=lambda e: e["payload"]["action"] == "disable")
+    assert (event["type"], event["payload"]["plugin"], event["payload"]["state"]) == (
+        "plugin.state_changed", "hello", "disabled",
+    )
+
+
+def read_sse_event(lines, until) -> dict[str, Any]:
+    fields: dict[str, str] = {}
+    for line in lines:
+        if line == "":
+            if "data" in fields:
+                event = json.loads(fields["data"])
+                assert fields["event"] == event["type"] and fields["id"] == event["id"]
+                if until(event):
+                    return event
+            fields = {}
+        elif not line.startswith(":"):
+            name, _, value = line.partition(": ")
+            fields[name] = value
+    raise AssertionError("the stream ended without the event")
+
+
+def test_a_bad_type_filter_is_a_422(server):
+    response = httpx.get(f"{server.url}/events", params={"type": "Graph Added"}, timeout=10)
+    assert response.status_code == 422 and response.json()["error"]["field"] == "type"
+
+
+async def test_a_websocket_client_receives_events_as_json(server):
+    url = server.url.replace("http://", "ws://") + "/stream?type=plugin.state_changed"
+    async with websockets.connect(url) as socket:
+        async with httpx.AsyncClient() as client:
+            assert (await client.post(f"{server.url}/plugins/hello/disable")).status_code == 200
+        while True:
+            event = json.loads(await socket.recv())
+            if event["payload"]["action"] == "disable":
+                break
+    assert event["payload"]["plugin"] == "hello"
