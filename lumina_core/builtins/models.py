@@ -12,6 +12,7 @@ from typing import Any
 from lumina_core.chat import ChatService
 from lumina_core.context import PluginContext
 from lumina_core.contract import HealthCheck
+from lumina_core.errors import LuminaError
 from lumina_core.hookspecs import hookimpl
 from lumina_core.services.embeddings import build_embedder
 from lumina_core.services.llm import build_llm
@@ -27,6 +28,18 @@ def register_services(ctx: PluginContext) -> dict[str, Any]:
     ctx.on_stop(embedder.aclose)
     chat = ChatService(ctx.kernel, llm, reply_tokens=settings.chat_reply_tokens)
     return {"llm": llm, "embedder": embedder, "chat": chat}
+
+
+@hookimpl
+async def startup(ctx: PluginContext) -> None:
+    """A server embedder learns its width now, so plugins can size their collections."""
+    probe = getattr(ctx.kernel.services.get("embedder").inner, "probe", None)
+    if probe is None:
+        return
+    try:
+        await probe()
+    except LuminaError as exc:
+        ctx.logger.warning("the embedder is not ready yet: %s", exc.message)
 
 
 @hookimpl

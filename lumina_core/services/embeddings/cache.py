@@ -111,9 +111,12 @@ class CachedEmbedder:
     def __init__(self, inner: Embedder, *, size: int = 1000, redis: RedisLayer | None = None) -> None:
         self.inner = inner
         self.model = inner.model
-        self.dimensions = inner.dimensions
         self.lru = LRU(size)
         self._redis = redis
+
+    @property
+    def dimensions(self) -> int:
+        return self.inner.dimensions
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         found: list[list[float] | None] = [self._from_memory(t) for t in texts]

@@ -61,3 +61,15 @@ def _options():
     from lumina_core.services.llm.base import GenerationOptions
 
     return GenerationOptions()
+
+
+async def test_configuration_alone_points_lumina_at_an_ollama_server(lumina_server: str, tmp_path) -> None:
+    from lumina_core.services.llm import build_llm
+    from lumina_core.settings import load_settings
+
+    model = httpx.get(f"{lumina_server}/api/tags").json()["models"][0]["name"]
+    llm = build_llm(load_settings(data_dir=tmp_path, ollama_url=lumina_server, ollama_model=model))
+    result = await llm.chat(QUESTION, max_tokens=2)
+    await llm.aclose()
+    assert [p.name for p in llm.providers] == ["ollama", "embedded"]
+    assert result.usage.completion_tokens == 2

@@ -50,3 +50,16 @@ def _options():
     from lumina_core.services.llm.base import GenerationOptions
 
     return GenerationOptions()
+
+
+async def test_configuration_alone_points_lumina_at_the_server(llama_cpp_server: str, tmp_path) -> None:
+    from lumina_core.services.llm import build_llm
+    from lumina_core.settings import load_settings
+
+    settings = load_settings(
+        data_dir=tmp_path, openai_base_url=llama_cpp_server, openai_model="smollm2-peer", llm_providers="openai"
+    )
+    llm = build_llm(settings)
+    result = await llm.chat(QUESTION, max_tokens=2)
+    await llm.aclose()
+    assert result.model == "smollm2-peer" and result.usage.completion_tokens == 2
