@@ -23,7 +23,7 @@ Companion = Callable[[Kernel], Awaitable[None]]
 
 def run_server(settings: Settings, *, companion: Companion | None = None) -> int:
     """Serve until interrupted; return the process exit code."""
-    configure_logging(settings.log_level)
+    configure_logging(settings)
     try:
         asyncio.run(_serve(settings, companion))
     except StartupFailed as exc:

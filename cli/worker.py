@@ -32,7 +32,7 @@ def worker(concurrency: int | None) -> None:
         )
     if settings.task_workers < 1:
         raise click.ClickException("LUMINA_TASK_WORKERS is 0: give --concurrency 1 or more")
-    configure_logging(settings.log_level)
+    configure_logging(settings)
     asyncio.run(_work(settings))
 
 
