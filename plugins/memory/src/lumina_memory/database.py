@@ -45,6 +45,11 @@ CREATE TABLE IF NOT EXISTS memory_events (
     at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS memory_events_by_memory ON memory_events(memory_id, seq);
+CREATE TABLE IF NOT EXISTS brains (
+    user_id TEXT NOT NULL,
+    brain_id TEXT NOT NULL,
+    PRIMARY KEY (user_id, brain_id)
+);
 """
 
 

@@ -218,6 +218,7 @@ class MemoryStore:
         else:
             await self._apply_deletion(entry)
         self._record_history(entry)
+        self._record_brain(entry)
 
     async def _index(self, entries: Sequence[dict[str, Any]]) -> None:
         if not entries:
@@ -246,6 +247,16 @@ class MemoryStore:
             "INSERT INTO memory_events (memory_id, user_id, event, old_text, new_text, at) VALUES (?, ?, ?, ?, ?, ?)",
             (entry["id"], entry["user_id"], event, old, new, iso(time.time())),
         )
+
+    def _record_brain(self, entry: Mapping[str, Any]) -> None:
+        if entry["op"] in ("turn", "memory"):
+            self._db.execute("INSERT OR IGNORE INTO brains (user_id, brain_id) VALUES (?, ?)", (entry["user_id"], entry["brain_id"]))
+        elif entry["op"] == "delete_all" and entry.get("brain_id") is None and entry.get("kind") is None:
+            self._db.execute("DELETE FROM brains WHERE user_id = ?", (entry["user_id"],))
+
+    def brains(self, user_id: str) -> list[str]:
+        """The brains the user has stored turns or memories in."""
+        return [r["brain_id"] for r in self._db.all("SELECT brain_id FROM brains WHERE user_id = ? ORDER BY brain_id", (user_id,))]
 
     async def _owned(self, user_id: str, memory_id: str) -> Any:
         try:

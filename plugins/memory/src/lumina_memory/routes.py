@@ -175,7 +175,7 @@ def _seed_endpoints(memory: Memory, router: APIRouter) -> None:
     @router.get("/overview", summary="Your memories, turns and threads per brain")
     async def overview(user: User = Depends(current_user)) -> dict[str, Any]:
         threads = memory.threads.brains(user.id)
-        brains = sorted(set(threads) | set(await _brains(memory, user.id)))
+        brains = sorted(set(threads) | set(store.brains(user.id)))
         rows = [
             {
                 "brain_id": brain,
@@ -253,12 +253,6 @@ def _thread_request(user: User, thread: dict[str, Any], body: ChatBody) -> Any:
         user, body, brain_id=body.brain_id or thread["brain_id"], thread_id=thread["id"],
         system_prompt=body.system_prompt or thread["system_prompt"], metadata={THREAD_SAVED: True},
     )
-
-
-async def _brains(memory: Memory, user_id: str) -> set[str]:
-    """The brains the user has memories in (one page of points is enough for a dashboard)."""
-    items, _ = await memory.memories.list(Scope(user_id), limit=500, offset=None)
-    return {i.get("brain_id", DEFAULT_BRAIN) for i in items}
 
 
 def _own(user: User, claimed: str | None) -> None:
