@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import sqlite3
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,7 @@ class EventStore:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.path = data_dir / FILE_NAME
         self._connection = _connect(self.path)
+        self._writing = threading.Lock()  # close() must not free the connection under a write
         self._pending: list[tuple[Any, ...]] = []
         self._flusher: asyncio.Task[None] | None = None
 
@@ -74,14 +76,18 @@ class EventStore:
                 log.error("could not record %d events in %s: %s", len(rows), self.path, exc)
 
     def _write(self, rows: Sequence[tuple[Any, ...]]) -> None:
-        with self._connection:
+        with self._writing, self._connection:
             self._connection.executemany("INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?)", rows)
 
     async def close(self) -> None:
         if self._flusher is not None and not self._flusher.done():
             self._flusher.cancel()
         await self.flush()
-        self._connection.close()
+        await asyncio.to_thread(self._close_after_writes)  # a cancelled flusher's write may still run
+
+    def _close_after_writes(self) -> None:
+        with self._writing:
+            self._connection.close()
 
 
 def query(data_dir: Path, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
