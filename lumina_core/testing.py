@@ -70,7 +70,7 @@ class PluginObject:
         manifest_path.parent.mkdir(parents=True, exist_ok=True)
         manifest_path.write_text(yaml.safe_dump(dict(self.manifest), sort_keys=False), "utf-8")
         return PluginSource(
-            declared_name=None,
+            declared_name=self.name,  # named even when its manifest is broken
             origin=f"test object {self.plugin!r}",
             manifest_path=manifest_path,
             package=f"lumina-test-object:{self.name}",  # never a real module: reload imports nothing
