@@ -28,7 +28,7 @@ class PluginPanel(PolledView):
     DEFAULT_CSS = """
     PluginPanel { height: auto; max-height: 16; border: round $primary; padding: 0 1; }
     PluginPanel > .panel-body { height: auto; max-height: 12; }
-    PluginPanel Sparkline { height: 3; }
+    PluginPanel > Sparkline.panel-body { height: 3; }
     """
 
     def __init__(self, spec: Mapping[str, Any]) -> None:
@@ -105,7 +105,7 @@ def stat_text(data: Any) -> str:
         return f"{data['value']} {unit}".strip()
     if isinstance(data, Mapping):
         width = max((len(str(k)) for k in data), default=0)
-        return "\n".join(f"{str(k):<{width}}  {_cell(v)}" for k, v in data.items())
+        return "\n".join(f"{k!s:<{width}}  {_cell(v)}" for k, v in data.items())
     return _cell(data)
 
 

@@ -7,7 +7,6 @@ own message area while the last data stays on screen.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -111,11 +110,9 @@ class PolledView(View):
         return self.poll_when_hidden or self.is_on_screen
 
     async def _poll(self) -> None:
-        try:
-            if self._should_fetch():
-                await self._fetch_and_show()
-        except asyncio.CancelledError:
-            raise
+        """One run; a cancelled run (a newer one replaced it) does not schedule another."""
+        if self._should_fetch():
+            await self._fetch_and_show()
         self._timer = self.set_timer(self.interval, self.refresh_now)
 
     async def _fetch_and_show(self) -> None:

@@ -1,9 +1,9 @@
-"""Chat: streaming answers from the gateway (``POST /v1/chat/completions`` with ``stream``).
+"""Chat: streaming answers from Lumina's chat gateway (``POST /chat``, server-sent events).
 
-Tokens go into a Markdown stream, which merges fast chunks into few redraws. The model list
-comes from ``/v1/models``; thread and brain are sent as ``thread_id`` and ``brain_id`` when set.
-Context the server reports (``context`` events or a ``context`` field of a chunk: the recalled
-memories and sources) is listed under each answer.
+The stream is ``context`` (the memories and sources the context hooks added, and the token
+budget), then ``token`` events, then ``done`` (model and usage) or ``error``. Tokens go into a
+Markdown stream, which merges fast chunks into few redraws. Models come from ``/v1/models``;
+thread and brain are sent as ``thread_id`` and ``brain_id`` when set.
 """
 
 from __future__ import annotations
@@ -20,30 +20,26 @@ from textual.widgets import Input, Markdown, Select, Static
 from lumina_tui.client import ApiProblem, Disconnected, NotAvailable
 from lumina_tui.views.base import Notice, View
 
-COMPLETIONS = "/v1/chat/completions"
+CHAT = "/chat"
 
 
-def chunk_text(data: Mapping[str, Any]) -> str:
-    """The new text of one OpenAI-style stream chunk."""
-    choices = data.get("choices") or []
-    if not choices:
-        return ""
-    delta = choices[0].get("delta") or choices[0].get("message") or {}
-    return str(delta.get("content") or "")
+def describe_context(event: Mapping[str, Any]) -> str:
+    """The ``context`` event as a line: which sources the context hooks added, and the budget."""
+    blocks = event.get("context") or []
+    sources = [
+        f"{b.get('source', '?')}" + (f" [{b['cite_id']}]" if b.get("cite_id") else "")
+        for b in blocks
+        if isinstance(b, Mapping)
+    ]
+    budget = event.get("budget") or {}
+    used = f" · {budget.get('context_tokens', 0)} context tokens" if isinstance(budget, Mapping) else ""
+    return ("context: " + ", ".join(sources) if sources else "context: none added") + used
 
 
-def context_lines(blocks: Any) -> list[str]:
-    """One line per context block the server says it used (source and a short text)."""
-    if isinstance(blocks, Mapping):
-        blocks = blocks.get("blocks") or blocks.get("context") or []
-    lines = []
-    for block in blocks if isinstance(blocks, list) else []:
-        if isinstance(block, Mapping):
-            text = str(block.get("text") or block.get("title") or "").replace("\n", " ")
-            lines.append(f"{block.get('source', '?')}: {text[:100]}")
-        else:
-            lines.append(str(block)[:120])
-    return lines
+def describe_done(event: Mapping[str, Any]) -> str:
+    usage = event.get("usage") or {}
+    tokens = usage.get("completion_tokens", "?") if isinstance(usage, Mapping) else "?"
+    return f"{event.get('model', '?')} · {tokens} tokens · {event.get('finish_reason', '')}"
 
 
 class ChatView(View):
@@ -110,8 +106,8 @@ class ChatView(View):
         event.input.value = ""
         self.run_worker(self._ask(question), exclusive=True, group="chat-answer")
 
-    def request_body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"messages": list(self.history), "stream": True}
+    def request_body(self, question: str) -> dict[str, Any]:
+        body: dict[str, Any] = {"message": question, "history": list(self.history), "stream": True}
         model = self.query_one("#chat-model", Select).value
         if isinstance(model, str):
             body["model"] = model
@@ -123,7 +119,7 @@ class ChatView(View):
 
     async def _ask(self, question: str) -> None:
         transcript = self.query_one("#transcript", VerticalScroll)
-        self.history.append({"role": "user", "content": question})
+        body = self.request_body(question)
         answer = Markdown("")
         context = Static("", classes="context", markup=False)
         await transcript.mount_all([Static(f"you: {question}", classes="you", markup=False), answer, context])
@@ -131,7 +127,7 @@ class ChatView(View):
         stream = Markdown.get_stream(answer)
         reply: list[str] = []
         try:
-            await self._stream_into(stream, reply, context)
+            await self._stream_into(body, stream, reply, context)
         except ApiProblem as problem:
             context.update(f"no answer: {problem}")
             if isinstance(problem, Disconnected):
@@ -139,31 +135,29 @@ class ChatView(View):
         finally:
             await stream.stop()
         if reply:
+            self.history.append({"role": "user", "content": question})
             self.history.append({"role": "assistant", "content": "".join(reply)})
-        else:
-            self.history.pop()
 
-    async def _stream_into(self, stream: Any, reply: list[str], context: Static) -> None:
-        used: list[str] = []
-        async for kind, data in self.client.stream_sse("POST", COMPLETIONS, body=self.request_body()):
-            if data.strip() == "[DONE]" or kind == "done":
-                break
+    async def _stream_into(self, body: dict[str, Any], stream: Any, reply: list[str], context: Static) -> None:
+        lines: list[str] = []
+        async for kind, data in self.client.stream_sse("POST", CHAT, body=body):
             try:
-                chunk = json.loads(data)
+                event = json.loads(data)
             except ValueError:
                 continue
-            if not isinstance(chunk, Mapping):
+            if not isinstance(event, Mapping):
                 continue
-            if kind == "error" or "error" in chunk:
-                error = chunk.get("error", chunk)
+            if kind == "error":
+                error = event.get("error", event)
                 raise ApiProblem(str(error.get("message", error) if isinstance(error, Mapping) else error))
-            if kind == "context" or "context" in chunk:
-                used.extend(context_lines(chunk.get("context", chunk)))
-                context.update("context used:\n  " + "\n  ".join(used))
-            text = chunk_text(chunk)
-            if text:
-                reply.append(text)
-                await stream.write(text)
+            if kind == "token" and event.get("text"):
+                reply.append(str(event["text"]))
+                await stream.write(str(event["text"]))
+            elif kind in ("context", "done"):
+                lines.append(describe_context(event) if kind == "context" else describe_done(event))
+                context.update("\n".join(lines))
+            if kind == "done":
+                return
 
     def action_new_conversation(self) -> None:
         self.history.clear()

@@ -21,8 +21,8 @@ from textual.widgets import DataTable, Label, Sparkline, Static
 
 from lumina_tui.client import ApiProblem, Disconnected
 from lumina_tui.metrics import Scrape, parse_scrape, per_second, quantile_ms
+from lumina_tui.tables import sync_table
 from lumina_tui.views.base import Notice, PolledView
-from lumina_tui.views.plugins import sync_table
 
 POINTS = 60
 STATUS_STYLE = {"ok": "green", "degraded": "yellow", "down": "red"}
@@ -143,7 +143,7 @@ class OverviewView(PolledView):
         )
         self.query_one("#summary", Static).update(self._summary(health, checks, sources.models))
         with self.app.batch_update():
-            sync_table(self.query_one("#checks", DataTable), [_check_row(c) for c in checks])
+            sync_table(self.query_one("#checks", DataTable), {str(c.get("name")): _check_row(c) for c in checks})
         self._show_metrics(sources.metrics)
 
     def _summary(self, health: Mapping[str, Any], checks: list[Mapping[str, Any]], models: Any) -> str:

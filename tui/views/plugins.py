@@ -10,15 +10,16 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from textual.markup import escape
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.markup import escape
 from textual.widgets import DataTable, Static
 
 from lumina_tui.client import ApiProblem, Disconnected
 from lumina_tui.dialogs import ConfirmScreen
 from lumina_tui.panels import PluginPanel
+from lumina_tui.tables import sync_table
 from lumina_tui.views.base import Notice, PolledView
 
 #: (column key, title) of the plugins table.
@@ -31,6 +32,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("error", "Last error"),
 )
 STATE_STYLE = {"started": "green", "disabled": "dim", "failed": "red", "invalid": "red", "incompatible": "yellow"}
+ERROR_CHARS = 80
 ACTIONS = {"enable": "Switch on", "disable": "Switch off", "reload": "Re-import"}
 
 
@@ -41,25 +43,17 @@ def plugin_row(plugin: Mapping[str, Any]) -> dict[str, str]:
         "name": str(plugin["name"]),
         "version": escape(str(plugin.get("version") or "-")),
         "state": f"[{STATE_STYLE.get(state, 'yellow')}]{state}[/]",
-        "permissions": escape(", ".join(plugin.get("permissions") or []) or "-"),
+        "permissions": escape(_shortened(plugin.get("permissions") or [])),
         "endpoints": str(len(plugin.get("endpoints") or [])),
-        "error": escape(str(plugin.get("error") or "")),
+        "error": escape(str(plugin.get("error") or "")[:ERROR_CHARS]),
     }
 
 
-def sync_table(table: DataTable, rows: Sequence[Mapping[str, str]], key: str = "name") -> None:
-    """Make ``table`` show ``rows``: update changed cells, add new rows, drop vanished ones."""
-    wanted = {row[key]: row for row in rows}
-    for row_key in [k for k in table.rows if k.value not in wanted]:
-        table.remove_row(row_key)
-    present = {k.value for k in table.rows}
-    for name, row in wanted.items():
-        if name not in present:
-            table.add_row(*row.values(), key=name)
-            continue
-        for column, value in row.items():
-            if table.get_cell(name, column) != value:
-                table.update_cell(name, column, value)
+def _shortened(items: Sequence[str]) -> str:
+    """The first item and how many more: the detail pane lists them all."""
+    if not items:
+        return "-"
+    return items[0] if len(items) == 1 else f"{items[0]} +{len(items) - 1}"
 
 
 class PluginsView(PolledView):
@@ -74,6 +68,7 @@ class PluginsView(PolledView):
         Binding("e", "change('enable')", "Enable", id="plugins.enable"),
         Binding("d", "change('disable')", "Disable", id="plugins.disable"),
         Binding("r", "change('reload')", "Reload", id="plugins.reload"),
+        Binding("z", "zoom", "Zoom", id="plugins.zoom"),
     ]
 
     def __init__(self) -> None:
@@ -95,7 +90,7 @@ class PluginsView(PolledView):
     def show(self, plugins: list[Any]) -> None:
         table = self.query_one("#plugins-table", DataTable)
         with self.app.batch_update():
-            sync_table(table, [plugin_row(p) for p in plugins])
+            sync_table(table, {str(p["name"]): plugin_row(p) for p in plugins})
         self._follow_selection()
 
     @property
@@ -108,6 +103,16 @@ class PluginsView(PolledView):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table.id == "plugins-table":
             self._follow_selection()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a plugin: its detail and panels fill the screen until Esc."""
+        if event.data_table.id == "plugins-table":
+            self.action_zoom()
+
+    def action_zoom(self) -> None:
+        detail = self.query_one("#plugin-detail", VerticalScroll)
+        self.screen.maximized = detail
+        detail.focus()
 
     def _follow_selection(self) -> None:
         """Show the selected plugin's detail when the selection or its state changed."""
@@ -162,6 +167,7 @@ class PluginsView(PolledView):
 
     def commands(self) -> Iterable[SystemCommand]:
         name = self.selected or "the selected plugin"
+        yield SystemCommand(f"Plugin: zoom into {name}", "Its manifest and panels fill the screen; Esc returns (z, Enter)", self.action_zoom)
         for action, verb in ACTIONS.items():
             yield SystemCommand(
                 f"Plugin: {action} {name}", f"{verb} {name} (asks first)", lambda a=action: self.action_change(a)
@@ -175,6 +181,8 @@ def describe_plugin(detail: Mapping[str, Any]) -> str:
     lines = [f"[b]{escape(head)}[/b]", escape(str(detail.get("description") or ""))]
     if detail.get("error"):
         lines.append(f"[red]error:[/] {escape(str(detail['error']))}")
+    if detail.get("permissions"):
+        lines.append(escape(f"permissions: {', '.join(detail['permissions'])}"))
     lines.extend(f"[yellow]problem:[/] {escape(str(p))}" for p in detail.get("problems") or [])
     if isinstance(manifest, Mapping) and manifest:
         prefixes = ", ".join(manifest.get("prefix") or [])

@@ -2,7 +2,7 @@
 
 Which actions exist is read from the live OpenAPI document (``POST /tasks/{id}/retry``,
 ``POST /tasks/{id}/cancel`` or ``DELETE /tasks/{id}``), so the keys only act where the server
-allows them; ``/tasks/workers``, when served, fills the workers line.
+allows them. The ``scheduler`` part of ``/health`` tells the queue backend and its workers.
 """
 
 from __future__ import annotations
@@ -18,13 +18,14 @@ from textual.binding import Binding
 from textual.markup import escape
 from textual.widgets import DataTable, Static
 
-from lumina_tui.client import ApiProblem, NotAvailable
+from lumina_tui.client import ApiProblem
 from lumina_tui.dialogs import ConfirmScreen
+from lumina_tui.tables import sync_table
 from lumina_tui.views.base import Notice, PolledView
-from lumina_tui.views.plugins import sync_table
 
 COLUMNS = (("id", "Id"), ("kind", "Kind"), ("state", "State"), ("attempts", "Tries"), ("when", "When"), ("error", "Error"))
-STATE_STYLE = {"queued": "cyan", "running": "yellow", "failed": "red", "done": "green", "succeeded": "green", "scheduled": "blue"}
+ID_CHARS = 8
+STATE_STYLE = {"queued": "cyan", "running": "yellow", "retrying": "magenta", "failed": "red", "succeeded": "green"}
 ACTION_ROUTES = {
     "retry": (("POST", "/tasks/{id}/retry"),),
     "cancel": (("POST", "/tasks/{id}/cancel"), ("DELETE", "/tasks/{id}")),
@@ -34,20 +35,21 @@ ACTION_ROUTES = {
 @dataclass
 class TaskBoard:
     tasks: list[Any]
-    workers: list[Any] | None
+    scheduler: str
     actions: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def task_row(task: Mapping[str, Any]) -> dict[str, str]:
-    state = str(task.get("state") or task.get("status") or "?")
-    kind = task.get("kind") or task.get("type") or next(iter(task.get("task") or {}), "?")
+    state = str(task.get("state") or "?")
+    tries = f"{task.get('attempts', '?')}/{task['max_attempts']}" if "max_attempts" in task else str(task.get("attempts", ""))
+    when = str(task.get("next_attempt_at") or task.get("updated_at") or task.get("created_at") or "")
     return {
-        "id": str(task.get("id", "?")),
-        "kind": escape(str(kind)),
+        "id": escape(str(task.get("id", "?"))[:ID_CHARS]),
+        "kind": escape(str(task.get("kind") or next(iter(task.get("task") or {}), "?"))),
         "state": f"[{STATE_STYLE.get(state, 'white')}]{escape(state)}[/]",
-        "attempts": str(task.get("attempts", task.get("tries", ""))),
-        "when": escape(str(task.get("next_run_at") or task.get("updated_at") or task.get("created_at") or "")),
-        "error": escape(str(task.get("error") or task.get("last_error") or "")),
+        "attempts": tries,
+        "when": escape(when[11:19] if len(when) >= 19 else when),
+        "error": escape(str(task.get("error") or "")[:80]),
     }
 
 
@@ -96,28 +98,25 @@ class TasksView(PolledView):
         yield table
 
     async def fetch(self) -> TaskBoard:
-        tasks, document = await asyncio.gather(
-            self.client.get_items("/tasks", {"limit": 200}), self.client.get_json("/openapi.json")
+        tasks, document, health = await asyncio.gather(
+            self.client.get_items("/tasks", {"limit": 200}),
+            self.client.get_json("/openapi.json"),
+            self.client.get_json("/health"),
         )
-        workers = None
-        if "/tasks/workers" in (document.get("paths") or {}):
-            try:
-                workers = await self.client.get_items("/tasks/workers")
-            except NotAvailable:
-                workers = None
-        return TaskBoard(tasks, workers, allowed_actions(document))
+        checks = health.get("checks", []) if isinstance(health, Mapping) else []
+        scheduler = next((str(c.get("detail") or c.get("status")) for c in checks if c.get("name") == "scheduler"), "")
+        return TaskBoard(tasks, scheduler, allowed_actions(document))
 
     def show(self, board: TaskBoard) -> None:
         self.board = board
-        rows = [task_row(t) for t in board.tasks if isinstance(t, Mapping)]
+        tasks = [t for t in board.tasks if isinstance(t, Mapping)]
         with self.app.batch_update():
-            sync_table(self.query_one("#tasks-table", DataTable), rows, key="id")
-        counts = Counter(str(t.get("state") or t.get("status")) for t in board.tasks if isinstance(t, Mapping))
+            sync_table(self.query_one("#tasks-table", DataTable), {str(t.get("id")): task_row(t) for t in tasks})
+        counts = Counter(str(t.get("state")) for t in tasks)
         line = " · ".join(f"{state} {n}" for state, n in sorted(counts.items())) or "no tasks"
-        if board.workers is not None:
-            line += f" · workers {len(board.workers)}"
         actions = ", ".join(board.actions) or "none offered by this server"
-        self.query_one("#tasks-summary", Static).update(escape(f"{line}   (actions: {actions})"))
+        scheduler = f"\nscheduler: {board.scheduler}" if board.scheduler else ""
+        self.query_one("#tasks-summary", Static).update(escape(f"{line} · actions: {actions}{scheduler}"))
 
     @property
     def selected(self) -> str | None:

@@ -1,0 +1,51 @@
+"""Plugin-declared panels on the plugin's detail pane: drawn from the manifest, fed by HTTP only."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable, Log, Markdown, Sparkline, Static
+
+from lumina_tui.panels import PluginPanel, stat_text
+from lumina_tui.views.base import Notice
+
+
+def panels_by_title(app) -> dict[str, PluginPanel]:
+    return {panel.title_text: panel for panel in app.query(PluginPanel)}
+
+
+def notice(panel: PluginPanel) -> str:
+    return str(panel.query_one(Notice).render())
+
+
+async def test_each_declared_panel_renders_and_a_bad_one_only_breaks_its_own_box(
+    panels_server, dashboard, wait_until
+) -> None:
+    app = dashboard(panels_server.url)
+    async with app.run_test(size=(100, 60)) as pilot:
+        await pilot.press("2")
+        table = app.query_one("#plugins-table", DataTable)
+        await wait_until(pilot, lambda: "dashboard" in {k.value for k in table.rows}, what="plugin listed")
+        table.move_cursor(row=table.get_row_index("dashboard"))
+        await wait_until(pilot, lambda: len(panels_by_title(app)) == 7, what="seven panels mounted")
+        panels = panels_by_title(app)
+
+        def drawn() -> bool:
+            return (
+                "memories" in str(panels["Memories"].query_one(".panel-body", Static).render())
+                and panels["Users"].query_one(DataTable).row_count == 2
+                and len(panels["Recall latency"].query_one(Sparkline).data or []) == 4
+                and panels["Activity"].query_one(Log).line_count == 2
+                and "not available" in notice(panels["Missing"])
+                and "unexpected shape" in notice(panels["Wrong shape"])
+            )
+
+        await wait_until(pilot, drawn, what="every panel drawn")
+        assert "Indexed" in panels["Notes"].query_one(Markdown).source
+        assert panels["Memories"].interval == 1.0
+        assert notice(panels["Memories"]) == ""
+        assert panels["Missing"].border_title == "Missing · stat"
+
+
+def test_stat_panels_accept_a_value_a_mapping_or_a_bare_number() -> None:
+    assert stat_text({"value": 42, "unit": "ms"}) == "42 ms"
+    assert stat_text({"memories": 12, "threads": 3}) == "memories  12\nthreads   3"
+    assert stat_text(7) == "7"
