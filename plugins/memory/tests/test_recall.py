@@ -77,3 +77,18 @@ async def test_a_replayed_turn_is_stored_once(memory_host: Any, kit: Any) -> Non
         for _ in range(2):
             await kit.finish_turn(host, me, "hello", "hi", turn_id="turn-1")
         assert (await host.client.get(f"/memory/stats/{me}", headers=headers)).json()["turns"] == 1
+
+
+async def test_recall_works_with_the_embedding_cache_in_redis(memory_host: Any, kit: Any, redis_backend: dict[str, Any]) -> None:
+    import redis
+
+    async with memory_host(**redis_backend) as host:
+        me = await kit.user_id(host, await kit.sign_up(host, "ada"))
+        await kit.finish_turn(host, me, "My dog is called Rex.", "Rex is a fine name.")
+        [recalled] = sources(await kit.memory_context(host, me, "What is my dog called?"), "memory.recall")
+        assert "Rex" in recalled.text
+    client = redis.Redis.from_url(redis_backend["redis_url"])
+    try:
+        assert list(client.scan_iter(match=f"{redis_backend['redis_prefix']}:emb*", count=1000))
+    finally:
+        client.close()
