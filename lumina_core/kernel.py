@@ -424,13 +424,15 @@ class Kernel:
             return fresh.error
         if fresh.name != record.name:
             return f"manifest.yml now names the plugin '{fresh.name}': a renamed plugin is a new plugin, restart the host"
-        refusal = resolve(
+        refused = resolve(
             {**{r.name: r.manifest for r in self._started()}, fresh.name: fresh.manifest},
             core_version=__version__,
             api_version=API_VERSION,
-        ).refused.get(fresh.name)
-        if refusal:
-            return refusal
+        ).refused
+        if fresh.name in refused:
+            return refused[fresh.name]
+        if refused:  # the plugins that depend on this one would no longer fit it
+            return "the new version would break " + "; ".join(f"'{n}', which {why}" for n, why in sorted(refused.items()))
         record.manifest = fresh.manifest
         if not await self._load_and_start(record):
             return record.error

@@ -234,3 +234,20 @@ async def test_concurrent_reload_requests_run_one_after_the_other_and_all_succee
         assert [a.status_code for a in answers] == [200] * 5
         assert {a.json()["state"] for a in answers} == {"started"}
         assert await greeting(h) == "hello, world"
+
+
+async def test_plugins_that_depend_on_the_reloaded_one_keep_serving(host, hello_dir: Path) -> None:
+    async with host("hello", "dependent") as h:
+        edit(hello_dir / "__init__.py", GREETING_LINE, 'return {"message": f"v2, {name}"}')
+        assert (await reload(h))["error"] is None
+        assert h.state("dependent") == "started"
+        assert (await h.client.get("/dependent/ping")).json() == {"pong": True}
+
+
+async def test_a_new_version_that_would_break_a_dependent_is_rolled_back(host, hello_dir: Path) -> None:
+    async with host("hello", "dependent") as h:
+        edit(hello_dir / "manifest.yml", "version: 0.1.0", "version: 0.0.1")
+        detail = await reload(h)
+        assert detail["state"] == "started" and detail["version"] == "0.1.0"
+        assert detail["error"].endswith("the new version would break 'dependent', which needs hello>=0.1, but 'hello' 0.0.1 is installed")
+        assert h.state("dependent") == "started"
