@@ -31,16 +31,12 @@ _PATTERN = re.compile(r"^[a-z0-9_.*]+$")
 
 
 def make_event(event_type: str, payload: Mapping[str, Any], *, source: str, v: int = 1) -> Event:
-    """A new event; a bad type or a payload that is not JSON is the caller's 422."""
+    """A new event; a bad type is the caller's 422 (a payload that is not JSON fails in ``encode``)."""
     if not _TYPE.match(event_type):
         raise ValidationFailed(
             f"event type '{event_type}' must be 'area.thing_happened': lower-case words joined by dots",
             field="type",
         )
-    try:
-        json.dumps(payload)
-    except (TypeError, ValueError) as exc:
-        raise ValidationFailed(f"payload of '{event_type}' is not JSON: {exc}", field="payload") from None
     return {
         "id": uuid.uuid4().hex,
         "type": event_type,
@@ -49,6 +45,16 @@ def make_event(event_type: str, payload: Mapping[str, Any], *, source: str, v: i
         "source": source,
         "payload": dict(payload),
     }
+
+
+def encode(event: Event) -> tuple[str, str]:
+    """(the event as JSON, its payload as JSON), encoding the payload once; 422 if it is not JSON."""
+    try:
+        payload = json.dumps(event["payload"])
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed(f"payload of '{event['type']}' is not JSON: {exc}", field="payload") from None
+    head = json.dumps({key: event[key] for key in ("id", "type", "v", "ts", "source")})
+    return f'{head[:-1]}, "payload": {payload}}}', payload
 
 
 def now_iso() -> str:

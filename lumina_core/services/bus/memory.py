@@ -23,7 +23,7 @@ class MemoryBackend:
     async def start(self, live: LiveSink) -> None:
         self._live = live
 
-    async def append(self, event: Event) -> None:
+    async def append(self, event: Event, body: str) -> None:
         self._live(event)
         for pattern, queue in self._consumers:
             if matches(event["type"], pattern):

@@ -109,9 +109,9 @@ class RedisBackend:
 
     # --- publishing --------------------------------------------------------------------------
 
-    async def append(self, event: Event) -> None:
+    async def append(self, event: Event, body: str) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((stream_of(event["type"]), json.dumps(event), future))
+        self._pending.append((stream_of(event["type"]), body, future))
         self._wake.set()
         await future
 

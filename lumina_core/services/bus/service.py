@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from prometheus_client import Counter, Gauge
 
-from lumina_core.services.bus.events import Event, check_pattern, make_event, matches
+from lumina_core.services.bus.events import Event, check_pattern, encode, make_event, matches
 from lumina_core.services.bus.store import EventStore
 
 log = logging.getLogger("lumina.events")
@@ -32,7 +32,7 @@ class Backend(Protocol):
     name: str
 
     async def start(self, live: Callable[[Event], None]) -> None: ...
-    async def append(self, event: Event) -> None: ...
+    async def append(self, event: Event, body: str) -> None: ...
     def consume(self, pattern: str, group: str, handle: Callable[[Event], Awaitable[None]]) -> asyncio.Task[None]: ...
     async def ping(self) -> None: ...
     async def close(self) -> None: ...
@@ -62,9 +62,10 @@ class EventBus:
     async def publish(self, type: str, payload: Mapping[str, Any], *, source: str, v: int = 1) -> str:  # noqa: A002
         """Publish an event; return its id. Subscribers and live clients get it asynchronously."""
         event = make_event(type, payload, source=source, v=v)
-        await self.backend.append(event)
+        body, payload_json = encode(event)
+        await self.backend.append(event, body)
         if self.store is not None:
-            self.store.record(event)
+            self.store.record(event, payload_json)
         PUBLISHED.labels(type).inc()
         return event["id"]
 

@@ -8,7 +8,6 @@ functions reach into payloads: ``json_extract(payload, '$.agent')``.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import sqlite3
 import threading
@@ -56,10 +55,8 @@ class EventStore:
         self._pending: list[tuple[Any, ...]] = []
         self._flusher: asyncio.Task[None] | None = None
 
-    def record(self, event: Event) -> None:
-        self._pending.append(
-            (event["id"], event["type"], event["v"], event["ts"], event["source"], json.dumps(event["payload"]))
-        )
+    def record(self, event: Event, payload_json: str) -> None:
+        self._pending.append((event["id"], event["type"], event["v"], event["ts"], event["source"], payload_json))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.get_running_loop().create_task(self._flush_soon())
 

@@ -68,16 +68,34 @@ class RateLimited(LuminaError):
 
 
 class RateLimiter:
+    """Fixed windows (``limits``' FixedWindowRateLimiter semantics) in one round trip per decision.
+
+    The strategy's ``hit`` is an atomic increment; rather than two more round trips for the
+    window's stats, the remaining count comes from the incremented value and the reset time is
+    remembered per window (read once from the store when another process opened it).
+    """
+
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
         self._strategy = FixedWindowRateLimiter(storage)
+        self._resets: dict[str, float] = {}
 
     async def hit(self, limit: str, *keys: str, cost: int = 1) -> Decision:
         """Spend ``cost`` from the window of ``limit`` for ``keys``; say whether it fitted."""
         item = parse_limit(limit)
-        allowed = await self._strategy.hit(item, *keys, cost=cost)
-        reset_at, remaining = await self._strategy.get_window_stats(item, *keys)
-        return Decision(allowed, item.amount, remaining, reset_at)
+        key = item.key_for(*keys)
+        count = await self.storage.incr(key, item.get_expiry(), amount=cost)
+        return Decision(count <= item.amount, item.amount, max(0, item.amount - count), await self._reset_at(key, item, count == cost))
+
+    async def _reset_at(self, key: str, item: RateLimitItem, opened: bool) -> float:
+        now = time.time()
+        reset_at = self._resets.get(key, 0.0)
+        if opened or reset_at <= now:
+            reset_at = now + item.get_expiry() if opened else await self.storage.get_expiry(key)
+            if len(self._resets) > 10_000:
+                self._resets.clear()
+            self._resets[key] = reset_at
+        return reset_at
 
     async def peek(self, limit: str, *keys: str) -> Decision:
         """The window as it stands, spending nothing (for budgets spent after the fact)."""

@@ -60,9 +60,11 @@ class RateLimitMiddleware:
 
 
 async def _decide(limiter: RateLimiter, settings, request: Request) -> list[tuple[str, Decision]]:  # noqa: ANN001
-    caller = await _caller(request)
     path = request.url.path
     decisions: list[tuple[str, Decision]] = []
+    if not (settings.rate_limit or settings.rate_limit_routes or settings.chat_tokens_per_minute):
+        return decisions
+    caller = await _caller(request)
     if settings.rate_limit:
         decisions.append((f"requests per {_window(settings.rate_limit)}", await limiter.hit(settings.rate_limit, "api", caller)))
     for prefix, limit in settings.rate_limit_routes.items():
