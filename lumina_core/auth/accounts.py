@@ -16,7 +16,7 @@ import sqlite3
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -108,12 +108,6 @@ class AccountStore:
         row = self._one("SELECT id, name, role FROM users WHERE id = ?", user_id)
         return User(id=row[0], name=row[1], role=row[2]) if row else None
 
-    def set_role(self, user_id: str, role: Role) -> None:
-        with self._lock:
-            changed = self._db.execute("UPDATE users SET role = ? WHERE id = ?", (role, user_id)).rowcount
-        if not changed:
-            raise NotFound(f"no account with id '{user_id}'")
-
     # --- API keys ----------------------------------------------------------------------------
 
     def create_key(self, user: User, name: str) -> tuple[ApiKey, str]:
@@ -173,4 +167,4 @@ def _digest(secret: str) -> str:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from typing import Literal
+from typing import ClassVar, Literal
 
 from starlette.requests import Request
 
@@ -20,7 +20,7 @@ Method = Literal["token", "api_key", "anonymous"]
 class Unauthorized(Unauthenticated):
     """A 401 that tells the client how to authenticate."""
 
-    headers = {"WWW-Authenticate": "Bearer"}
+    headers: ClassVar[dict[str, str]] = {"WWW-Authenticate": "Bearer"}
 
 
 class Authenticator:

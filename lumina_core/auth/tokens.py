@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jwt
@@ -28,7 +28,7 @@ class AccessToken:
 
     @property
     def expires_in(self) -> int:
-        return max(0, int((self.expires_at - datetime.now(timezone.utc)).total_seconds()))
+        return max(0, int((self.expires_at - datetime.now(UTC)).total_seconds()))
 
 
 class TokenIssuer:
@@ -37,7 +37,7 @@ class TokenIssuer:
         self._lifetime = lifetime
 
     def issue(self, user: User, *, lifetime: timedelta | None = None) -> AccessToken:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         expires = now + (lifetime if lifetime is not None else self._lifetime)
         claims = {"sub": user.id, "name": user.name, "iat": now, "exp": expires, "iss": ISSUER}
         return AccessToken(jwt.encode(claims, self._secret, algorithm=ALGORITHM), expires)

@@ -31,7 +31,15 @@ from typing import Any
 import numpy as np
 
 from lumina_core.contract import ChatRequest, ChatTurn, Message, Usage
-from lumina_core.services.vectors import CollectionSpec, Filter, Match, Point, Range, VectorSpec, open_vector_store
+from lumina_core.services.vectors import (
+    CollectionSpec,
+    Filter,
+    Match,
+    Point,
+    Range,
+    VectorSpec,
+    open_vector_store,
+)
 from lumina_core.testing import Host, host_settings, running_host
 
 DIMENSIONS, DAY = 384, 86_400.0

@@ -12,7 +12,7 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from lumina_core.errors import ValidationFailed
 
@@ -20,7 +20,7 @@ Distance = Literal["cosine", "dot", "euclid"]
 #: ``tenant`` is a keyword index the store may use to keep each value's points together
 #: (user ids): filtered searches for one tenant stay fast among many.
 IndexKind = Literal["keyword", "tenant", "integer", "float", "bool", "text", "datetime"]
-PointId = Union[int, str]
+PointId = int | str
 
 _COLLECTION_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
@@ -69,7 +69,7 @@ class SparseVector:
     values: tuple[float, ...]
 
 
-VectorValue = Union[Sequence[float], SparseVector]
+VectorValue = Sequence[float] | SparseVector
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,7 @@ class Filter:
     must_not: tuple[Condition, ...] = ()
 
 
-Condition = Union[Match, MatchAny, Range, HasId, Filter]
+Condition = Match | MatchAny | Range | HasId | Filter
 
 
 def where(**equals: str | int | bool | None) -> Filter:

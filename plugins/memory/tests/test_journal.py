@@ -7,7 +7,7 @@ import json
 import os
 import shutil
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ async def test_every_turn_is_journalled_by_day(memory_host: Any, kit: Any, lumin
     async with memory_host() as host:
         me = await kit.user_id(host, await kit.sign_up(host, "ada"))
         await kit.finish_turn(host, me, "I like tea.", "Noted.", brain="home", thread="t-1")
-    today = datetime.now(timezone.utc)
+    today = datetime.now(UTC)
     journal = lumina_data_dir / "graphs" / "chat" / f"{today:%Y}" / f"{today:%m}" / f"{today:%d}" / "turns.ndjson"
     [entry] = [json.loads(line) for line in journal.read_text().splitlines()]
     assert {k: entry[k] for k in ("op", "user_id", "brain_id", "thread_id", "user_text", "assistant_text")} == {

@@ -16,7 +16,6 @@ from pydantic import BaseModel, Field, field_validator
 
 from lumina_core.auth import User
 from lumina_core.contract import ChatRequest, Message
-
 from lumina_memory.plugin import Memory
 
 

@@ -36,7 +36,6 @@ async def _rebuild() -> int:
     from lumina_core.services.embeddings import build_embedder
     from lumina_core.services.vectors import open_vector_store
     from lumina_core.settings import load_settings
-
     from lumina_memory.database import Database
     from lumina_memory.journal import Journal
     from lumina_memory.memories import MemoryStore

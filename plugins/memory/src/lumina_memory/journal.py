@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ class Journal:
     def append(self, entry: Mapping[str, Any]) -> None:
         """Write one entry to today's file (UTC): files in date order are entries in written
         order, which is the order a rebuild replays them in."""
-        day = datetime.now(timezone.utc)
+        day = datetime.now(UTC)
         path = self.folder / f"{day:%Y}" / f"{day:%m}" / f"{day:%d}" / FILE_NAME
         line = json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n"
         with self._lock:

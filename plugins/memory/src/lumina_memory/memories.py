@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from lumina_core.errors import Conflict, NotFound, ValidationFailed
@@ -25,7 +25,6 @@ from lumina_core.services.vectors import (
     Range,
     VectorSpec,
 )
-
 from lumina_memory.database import Database
 from lumina_memory.journal import Journal
 
@@ -317,15 +316,15 @@ def _point_id(turn_id: str | None) -> str:
 
 
 def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(ts, tz=UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def parse_time(value: str, field: str) -> float:
     """An ISO 8601 time (``Z`` or an offset; naive means UTC) as epoch seconds."""
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(value)
     except ValueError:
         raise ValidationFailed(f"{field} must be an ISO 8601 time like 2026-01-31T12:00:00Z, got {value!r}", field=field) from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()

@@ -14,7 +14,6 @@ from fastapi import APIRouter
 from lumina_core.context import PluginContext
 from lumina_core.contract import ChatRequest, ChatTurn, ContextBlock, HealthCheck
 from lumina_core.hookspecs import hookimpl
-
 from lumina_memory.database import Database
 from lumina_memory.journal import Journal
 from lumina_memory.memories import MemoryStore
@@ -125,6 +124,6 @@ def _timestamp(created_at: str) -> float:
     if not created_at:
         return time.time()
     try:
-        return datetime.fromisoformat(created_at.replace("Z", "+00:00")).timestamp()
+        return datetime.fromisoformat(created_at).timestamp()
     except ValueError:
         return time.time()

@@ -17,7 +17,6 @@ from typing import Any
 from prometheus_client import Histogram
 
 from lumina_core.contract import ChatRequest, ContextBlock
-
 from lumina_memory.memories import MemoryStore
 from lumina_memory.persona import PersonaBook
 from lumina_memory.threads import ThreadStore
@@ -72,8 +71,11 @@ class Recaller:
         ordered = sorted(self.latencies_ms)
         if not ordered:
             return {"recalls": 0, "p50_ms": None, "p95_ms": None}
-        pick = lambda q: round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)  # noqa: E731
-        return {"recalls": len(ordered), "p50_ms": pick(0.50), "p95_ms": pick(0.95)}
+        return {"recalls": len(ordered), "p50_ms": _quantile(ordered, 0.50), "p95_ms": _quantile(ordered, 0.95)}
+
+
+def _quantile(ordered: list[float], q: float) -> float:
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
 
 
 def _ranked(messages: list[tuple[str, str]]) -> list[ContextBlock]:

@@ -17,7 +17,6 @@ from starlette.responses import Response
 from lumina_core.api.lists import Page
 from lumina_core.auth import Forbidden, User, current_user
 from lumina_core.errors import NotFound
-
 from lumina_memory.chatting import ChatBody, chat_request, complete, reply_summary, stream_events
 from lumina_memory.memories import Scope, parse_time
 from lumina_memory.plugin import THREAD_SAVED, Memory

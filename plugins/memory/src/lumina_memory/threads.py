@@ -10,7 +10,6 @@ import uuid
 from typing import Any
 
 from lumina_core.errors import NotFound
-
 from lumina_memory.database import Database
 from lumina_memory.memories import iso
 
