@@ -116,6 +116,69 @@ def bench_gateway(rounds: int, max_tokens: int) -> dict[str, float]:
     }
 
 
+class InstantProvider:
+    """A measuring instrument, not a model: yields ``tokens`` chunks at once, so what is timed is
+    the gateway alone (routing, pipeline, hooks, SSE frames, middleware)."""
+
+    name = "instant"
+
+    def __init__(self, tokens: int) -> None:
+        self.tokens = tokens
+
+    def default_model(self) -> str:
+        return "instant"
+
+    async def models(self) -> list:
+        from lumina_core.services.llm.base import ModelInfo
+
+        return [ModelInfo("instant", self.name)]
+
+    async def has_model(self, model: str) -> bool:
+        return model == "instant"
+
+    async def context_window(self, model: str) -> int:
+        return 2048
+
+    async def count_tokens(self, text: str, model: str) -> int:
+        return len(text) // 4
+
+    async def stream(self, messages, model, options):
+        from lumina_core.contract import Usage
+        from lumina_core.services.llm.base import ChatChunk
+
+        for _ in range(self.tokens):
+            await asyncio.sleep(0)
+            yield ChatChunk(" word", model)
+        yield ChatChunk("", model, "stop", Usage(10, self.tokens))
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def bench_gateway_cost(tokens: int, rounds: int = 100) -> dict[str, float]:
+    """Lumina's own time for one streamed request, in-process over ASGI, with an instant provider."""
+    from lumina_core.testing import running_host
+    from lumina_core.settings import load_settings
+
+    with tempfile.TemporaryDirectory() as data_dir:
+        settings = load_settings(data_dir=data_dir, load_plugins="", rate_limit="")
+        async with running_host(settings) as host:
+            host.kernel.services.get("llm").providers = (InstantProvider(tokens),)
+            body = {"model": "instant", "messages": PROMPT, "stream": True}
+
+            async def one() -> None:
+                async with host.client.stream("POST", "/v1/chat/completions", json=body) as response:
+                    async for _ in response.aiter_raw():
+                        pass
+
+            await one()
+            started = time.perf_counter()
+            for _ in range(rounds):
+                await one()
+    elapsed = (time.perf_counter() - started) / rounds
+    return {"gateway_ms_per_stream": elapsed * 1000, "gateway_us_per_chunk": elapsed / tokens * 1e6}
+
+
 async def bench_embeddings() -> dict[str, float]:
     from lumina_core.services.embeddings.cache import CachedEmbedder
     from lumina_core.services.embeddings.minilm import MiniLMEmbedder
@@ -141,7 +204,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--max-tokens", type=int, default=16)
     args = parser.parse_args()
-    results = {**bench_gateway(args.rounds, args.max_tokens), **asyncio.run(bench_embeddings())}
+    results = {
+        **bench_gateway(args.rounds, args.max_tokens),
+        **asyncio.run(bench_gateway_cost(args.max_tokens)),
+        **asyncio.run(bench_embeddings()),
+    }
     width = max(map(len, results))
     for name, value in results.items():
         print(f"{name:<{width}}  {value:10.3f}")
