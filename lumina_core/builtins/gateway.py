@@ -19,7 +19,7 @@ from lumina_core.auth import User, current_user
 from lumina_core.chat import ChatService, PreparedChat
 from lumina_core.chat import ollama_api as ollama
 from lumina_core.chat import openai_api as openai
-from lumina_core.chat.sse import event_frame, ndjson_response, sse_response
+from lumina_core.chat.sse import event_frame, mid_stream_error, ndjson_response, sse_response
 from lumina_core.context import PluginContext
 from lumina_core.contract import ChatRequest, Message, Usage
 from lumina_core.errors import LuminaError
@@ -225,5 +225,5 @@ async def _lumina_events(prepared: PreparedChat, first: ChatChunk, rest: AsyncIt
                 yield event_frame("token", {"text": chunk.text})
             if chunk.finish_reason is not None:
                 yield event_frame("done", _done_body(prepared, chunk.model, chunk.usage or Usage(), chunk.finish_reason))
-    except LuminaError as exc:
-        yield event_frame("error", exc.to_dict())
+    except Exception as exc:  # noqa: BLE001 - headers are out: the client gets an error event
+        yield event_frame("error", mid_stream_error(exc).to_dict())

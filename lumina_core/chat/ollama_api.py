@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse, Response
 
-from lumina_core.chat.sse import ndjson_line
+from lumina_core.chat.sse import mid_stream_error, ndjson_line
 from lumina_core.contract import Message, Usage
 from lumina_core.errors import LuminaError
 from lumina_core.services.llm.base import ChatChunk, ModelInfo
@@ -134,8 +134,8 @@ async def ndjson_stream(
                 continue
             yield ndjson_line({**body, **timings.final(chunk.usage or Usage(), chunk.finish_reason)})
             return
-    except LuminaError as exc:
-        yield ndjson_line({"error": exc.message})
+    except Exception as exc:  # noqa: BLE001 - headers are out: the client gets an error line
+        yield ndjson_line({"error": mid_stream_error(exc).message})
 
 
 async def whole_reply(part: Any, model: str, chunks: AsyncIterator[ChatChunk], timings: Timings) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse, Response
 
 from lumina_core.chat.pipeline import ChatReply, PreparedChat
-from lumina_core.chat.sse import DONE_FRAME, data_frame
+from lumina_core.chat.sse import DONE_FRAME, data_frame, mid_stream_error
 from lumina_core.contract import Message, Usage
 from lumina_core.errors import LuminaError, ValidationFailed
 from lumina_core.services.llm.base import ChatChunk, ModelInfo
@@ -194,10 +194,11 @@ class ChunkWriter:
                     yield DONE_FRAME
                     return
                 chunk = await anext(rest)
-        except LuminaError as exc:
-            yield data_frame(error_body(exc.status, exc.message, exc.field, getattr(exc, "code", None)))
         except StopAsyncIteration:
             yield data_frame(error_body(502, "the model's stream ended before it finished", code="stream_ended"))
+        except Exception as exc:  # noqa: BLE001 - headers are out: the client gets an error event
+            error = mid_stream_error(exc)
+            yield data_frame(error_body(error.status, error.message, error.field, getattr(error, "code", None)))
 
 
 def models_body(models: list[ModelInfo]) -> dict[str, Any]:

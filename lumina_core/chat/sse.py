@@ -7,10 +7,15 @@ send a frame per token, so they use this plain writer over Starlette's ``Streami
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.responses import StreamingResponse
+
+from lumina_core.errors import LuminaError
+
+log = logging.getLogger("lumina.chat")
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 DONE_FRAME = b"data: [DONE]\n\n"
@@ -38,3 +43,11 @@ def sse_response(frames: AsyncIterator[bytes]) -> StreamingResponse:
 
 def ndjson_response(lines: AsyncIterator[bytes]) -> StreamingResponse:
     return StreamingResponse(lines, media_type="application/x-ndjson")
+
+
+def mid_stream_error(exc: Exception) -> LuminaError:
+    """The error to send as an event once headers are out; unexpected ones are logged here."""
+    if isinstance(exc, LuminaError):
+        return exc
+    log.error("a chat stream failed after its headers were sent", exc_info=exc)
+    return LuminaError("the reply failed mid-stream; the server logged the details")

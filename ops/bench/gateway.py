@@ -157,8 +157,8 @@ class InstantProvider:
 
 async def bench_gateway_cost(tokens: int, rounds: int = 100) -> dict[str, float]:
     """Lumina's own time for one streamed request, in-process over ASGI, with an instant provider."""
-    from lumina_core.testing import running_host
     from lumina_core.settings import load_settings
+    from lumina_core.testing import running_host
 
     with tempfile.TemporaryDirectory() as data_dir:
         settings = load_settings(data_dir=data_dir, load_plugins="", rate_limit="")

@@ -154,7 +154,7 @@ def test_embeddings_refuse_unknown_models_and_token_ids(client: openai.OpenAI) -
 
 
 def test_a_wrong_api_key_is_401_in_openai_envelope(lumina_server: str, model: str) -> None:
-    with openai.OpenAI(base_url=f"{lumina_server}/v1", api_key="not-a-key", max_retries=0) as stranger:
-        with pytest.raises(openai.AuthenticationError) as caught:
-            stranger.chat.completions.create(model=model, messages=QUESTION)
+    stranger = openai.OpenAI(base_url=f"{lumina_server}/v1", api_key="not-a-key", max_retries=0)
+    with stranger, pytest.raises(openai.AuthenticationError) as caught:
+        stranger.chat.completions.create(model=model, messages=QUESTION)
     assert caught.value.body["type"] == "authentication_error"

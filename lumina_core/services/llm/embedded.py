@@ -32,7 +32,6 @@ from lumina_core.services.llm.base import (
 from lumina_core.services.model_files import SMOLLM2_135M
 
 
-
 @dataclass(frozen=True)
 class LlamaOptions:
     """How llama.cpp runs the model.

@@ -12,9 +12,13 @@ from lumina_core.services.llm.ollama import OllamaProvider
 QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
 
 
+@pytest.fixture(scope="module")
+def model(lumina_server: str) -> str:
+    return httpx.get(f"{lumina_server}/api/tags").json()["models"][0]["name"]
+
+
 @pytest.fixture
-async def llm(lumina_server: str):
-    model = httpx.get(f"{lumina_server}/api/tags").json()["models"][0]["name"]
+async def llm(lumina_server: str, model: str):
     service = LLMService([OllamaProvider(lumina_server, model)])
     yield service
     await service.aclose()
@@ -63,11 +67,10 @@ def _options():
     return GenerationOptions()
 
 
-async def test_configuration_alone_points_lumina_at_an_ollama_server(lumina_server: str, tmp_path) -> None:
+async def test_configuration_alone_points_lumina_at_an_ollama_server(lumina_server: str, model: str, tmp_path) -> None:
     from lumina_core.services.llm import build_llm
     from lumina_core.settings import load_settings
 
-    model = httpx.get(f"{lumina_server}/api/tags").json()["models"][0]["name"]
     llm = build_llm(load_settings(data_dir=tmp_path, ollama_url=lumina_server, ollama_model=model))
     result = await llm.chat(QUESTION, max_tokens=2)
     await llm.aclose()
