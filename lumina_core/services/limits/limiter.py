@@ -16,8 +16,8 @@ from functools import lru_cache
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import Storage
-from limits.storage import storage_from_string
 from limits.aio.strategies import FixedWindowRateLimiter
+from limits.storage import storage_from_string
 from prometheus_client import Counter
 
 from lumina_core.errors import LuminaError, ValidationFailed

@@ -76,8 +76,8 @@ def test_two_server_processes_share_one_limit(redis_backend, tmp_path):
 
 
 def test_a_bad_limit_is_reported_by_its_setting(tmp_path):
-    from lumina_core.services.limits import parse_limit
     from lumina_core.errors import ValidationFailed
+    from lumina_core.services.limits import parse_limit
 
     with pytest.raises(ValidationFailed, match="600/minute"):
         parse_limit("lots")
