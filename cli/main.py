@@ -13,8 +13,7 @@ import httpx
 from lumina_core.errors import ConfigurationError
 from lumina_core.services.vectors.commands import vectors as vectors_commands
 from lumina_cli.events import events
-from lumina_cli.worker import worker
-from lumina_cli.events import events
+from lumina_cli.models import models
 from lumina_cli.worker import worker
 from lumina_core.settings import Settings, load_settings
 from lumina_core.version import API_VERSION, __version__
@@ -294,5 +293,4 @@ def _error_message(response: httpx.Response) -> str:
 cli.add_command(vectors_commands)
 cli.add_command(worker)
 cli.add_command(events)
-cli.add_command(worker)
-cli.add_command(events)
+cli.add_command(models)
