@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from lumina_core.contract import Message
+from lumina_core.errors import Unavailable
 from lumina_core.services.llm.base import (
     ChatChunk,
     ChatResult,
@@ -43,12 +44,13 @@ class LLMService:
         self._timeout = timeout
 
     async def models(self) -> list[ModelInfo]:
-        """Every model of every reachable provider (a provider that is down lists nothing)."""
+        """Every model of every reachable provider (one that is down, or whose model file is not
+        installed, lists nothing)."""
         listed: list[ModelInfo] = []
         for provider in self.providers:
             try:
                 listed.extend(await provider.models())
-            except ProviderUnavailable as exc:
+            except Unavailable as exc:
                 log.warning("provider '%s' cannot list its models: %s", provider.name, exc.message)
         return listed
 
@@ -62,7 +64,7 @@ class LLMService:
                     return provider, provider.default_model()
                 if await provider.has_model(model):
                     return provider, model
-            except ProviderUnavailable as exc:
+            except Unavailable as exc:
                 log.warning("provider '%s' skipped: %s", provider.name, exc.message)
                 problems.append(f"{provider.name}: {exc.message}")
         if model is None:
