@@ -67,6 +67,7 @@ class LuminaApp(App[None]):
     LuminaApp.-offline TabbedContent { opacity: 55%; }
     TabbedContent, TabPane { height: 1fr; }
     TabPane { padding: 0; }
+    DataTable { scrollbar-size-horizontal: 0; }
     """
     BINDINGS = [
         *(

@@ -102,7 +102,7 @@ class PolledView(View):
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
-        self.run_worker(self._poll(), exclusive=True, group=f"poll-{id(self)}")
+        self.run_worker(self._poll, exclusive=True, group=f"poll-{id(self)}")
 
     def _should_fetch(self) -> bool:
         if not self.lumina.connected:
