@@ -1,6 +1,7 @@
 """The bus on Redis Streams: many processes, many machines, nothing lost when one dies.
 
-* ``append`` batches concurrent publishes into one pipeline of ``XADD ... MAXLEN ~ n``.
+* ``append`` batches concurrent publishes: one Lua call per stream runs ``XADD ... MAXLEN ~ n``
+  for each event of the batch, in order.
 * Each subscription is a consumer group (``<owner>:<pattern>``): the plugin's handler runs once
   per event across all processes, and the message is acknowledged (``XACK``) after it ran.
 * Messages left pending by a consumer that died are reclaimed with ``XAUTOCLAIM`` once idle
@@ -36,6 +37,12 @@ LiveSink = Callable[[Event], None]
 REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 BLOCK_MS = 1000
 BATCH = 500
+_APPEND_ALL = """
+for i = 2, #ARGV do
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'event', ARGV[i])
+end
+return #ARGV - 1
+"""
 
 
 def consumer_name() -> str:
@@ -73,6 +80,7 @@ class RedisBackend:
         self._pending: list[tuple[str, str, asyncio.Future[None]]] = []
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._append_all = client.register_script(_APPEND_ALL)
 
     # --- keys --------------------------------------------------------------------------------
 
@@ -134,10 +142,14 @@ class RedisBackend:
                         future.set_result(None)
 
     async def _write(self, batch: list[tuple[str, str, asyncio.Future[None]]]) -> None:
-        pipe = self.client.pipeline(transaction=False)
-        pipe.sadd(self._streams_key, *{stream for stream, _, _ in batch})  # again after a Redis restart
+        """One script call per stream appends the whole batch in order (few bytes to pack, one reply)."""
+        bodies: dict[str, list[str]] = {}
         for stream, body, _future in batch:
-            pipe.xadd(self.key(stream), {"event": body}, maxlen=self._maxlen, approximate=True)
+            bodies.setdefault(stream, []).append(body)
+        pipe = self.client.pipeline(transaction=False)
+        pipe.sadd(self._streams_key, *bodies)  # again after a Redis restart that lost the set
+        for stream, events in bodies.items():
+            await self._append_all(keys=[self.key(stream)], args=[self._maxlen, *events], client=pipe)
         await pipe.execute()
 
     # --- consumer groups ---------------------------------------------------------------------
