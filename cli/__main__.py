@@ -2,4 +2,5 @@
 
 from lumina_cli.main import cli
 
-cli(prog_name="lumina")
+if __name__ == "__main__":
+    cli(prog_name="lumina")

@@ -167,7 +167,7 @@ def _service_access(permission: str) -> str:
 
 def plugin_states() -> str:
     """The states with the comment each has in ``records.py``."""
-    comments = dict(re.findall(r'^\s+[A-Z_]+ = "(\w+)"\s+# (.+)$', inspect.getsource(PluginState), re.M))
+    comments = dict(re.findall(r'^\s+[A-Z_]+ = "(\w+)"\s+# (.+)$', inspect.getsource(PluginState), re.MULTILINE))
     rows = ["| State | Meaning |", "| --- | --- |"]
     rows += [f"| `{state.value}` | {comments.get(state.value, '')} |" for state in PluginState]
     return "\n".join(rows) + "\n"

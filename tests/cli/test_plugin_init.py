@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import sysconfig
-from collections.abc import Iterator
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from lumina_core.plugins.manifest import load_manifest
@@ -33,7 +35,7 @@ class Sandbox:
 
     def run(self, *args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(self.python), *args], env=self.env, cwd=cwd or self.root, capture_output=True, text=True, timeout=timeout
+            [str(self.python), *args], env=self.env, cwd=cwd or self.root, capture_output=True, text=True, timeout=timeout, check=False
         )
 
     def lumina(self, *args: str) -> subprocess.CompletedProcess[str]:
@@ -101,7 +103,7 @@ def test_the_installed_plugin_is_listed(sandbox: Sandbox, installed: Path) -> No
 
 
 def test_the_project_venv_is_not_touched(installed: Path) -> None:
-    listing = subprocess.run([LUMINA, "plugin", "list", "--json"], capture_output=True, text=True, timeout=60,
+    listing = subprocess.run([LUMINA, "plugin", "list", "--json"], capture_output=True, text=True, timeout=60, check=False,
                              env=clean_env(installed.parent / "data-project"))
     assert NAME not in {plugin["name"] for plugin in json.loads(listing.stdout)}
 
@@ -126,6 +128,31 @@ def test_its_route_answers_on_a_served_host(sandbox: Sandbox, installed: Path) -
         server.communicate(timeout=30)
 
 
+def test_lumina_dev_serves_its_saved_code_at_once(sandbox: Sandbox, installed: Path) -> None:
+    port = free_port()
+    env = {**sandbox.env, "LUMINA_LOAD_PLUGINS": NAME, "LUMINA_PORT": str(port)}
+    server = subprocess.Popen([str(sandbox.python), "-m", "lumina_cli", "dev"], env=env, cwd=sandbox.root,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    status = f"http://127.0.0.1:{port}/date-note/status"
+    code = installed / "src" / "lumina_date_note" / "plugin.py"
+    original = code.read_text()
+    try:
+        assert wait_for_http(status, alive=lambda: server.poll() is None).json() == {"prompts": 0}
+        code.write_text(original.replace('return {"prompts": _prompts["count"]}', 'return {"prompts": -1}'))
+        deadline = time.monotonic() + 10
+        while httpx.get(status, timeout=5).json() != {"prompts": -1}:
+            assert time.monotonic() < deadline, "the saved code was not served within 10 s"
+            time.sleep(0.05)
+    finally:
+        code.write_text(original)
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
 def test_its_own_tests_pass(sandbox: Sandbox, installed: Path) -> None:
     result = sandbox.run("-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=installed)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -135,7 +162,7 @@ def test_its_own_tests_pass(sandbox: Sandbox, installed: Path) -> None:
 @pytest.mark.parametrize("name", ["Weather", "my plugin", "x", "ends-with-", "9lives", "wéather"])
 def test_a_bad_name_says_which_characters_are_allowed(tmp_path: Path, name: str) -> None:
     result = subprocess.run([LUMINA, "plugin", "init", name, "--dir", str(tmp_path)],
-                            capture_output=True, text=True, timeout=60, env=clean_env(tmp_path / "data"))
+                            capture_output=True, text=True, timeout=60, check=False, env=clean_env(tmp_path / "data"))
     assert result.returncode == 1
     assert "use lower-case letters a-z, digits 0-9, '-' and '_'" in result.stderr
     assert "Traceback" not in result.stderr
@@ -147,7 +174,7 @@ def test_an_existing_folder_is_never_overwritten(tmp_path: Path) -> None:
     existing.mkdir()
     (existing / "notes.txt").write_text("mine")
     result = subprocess.run([LUMINA, "plugin", "init", "weather", "--dir", str(tmp_path)],
-                            capture_output=True, text=True, timeout=60, env=clean_env(tmp_path / "data"))
+                            capture_output=True, text=True, timeout=60, check=False, env=clean_env(tmp_path / "data"))
     assert result.returncode == 1
     assert f"{existing} already exists" in result.stderr and "nothing was written" in result.stderr
     assert [p.name for p in existing.iterdir()] == ["notes.txt"]

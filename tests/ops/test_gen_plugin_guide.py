@@ -37,7 +37,7 @@ def test_every_permission_and_manifest_field_is_documented(guide: str) -> None:
 
 
 def test_the_guides_example_manifest_is_valid() -> None:
-    text = re.search(r"```yaml\n(.*)```", manifest_example(), re.S).group(1)
+    text = re.search(r"```yaml\n(.*)```", manifest_example(), re.DOTALL).group(1)
     manifest = parse_manifest(yaml.safe_load(text), label="guide example")
     assert manifest.name == "date-note" and manifest.panels
 

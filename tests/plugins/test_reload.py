@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from fastapi import APIRouter
 
 from lumina_core.hookspecs import hookimpl
 from lumina_core.testing import plugin_object
