@@ -182,3 +182,22 @@ async def test_streams_are_trimmed_to_their_maximum_length(redis_backend, tmp_pa
     length = await bus.backend.client.xlen(bus.backend.key("graph/v1"))
     assert length < 400
     await bus.close()
+
+
+async def test_a_finished_chat_turn_is_published_without_its_text(lumina_host, backend):
+    from lumina_core.contract import ChatRequest, ChatTurn, Message, Usage
+
+    async with lumina_host(plugins=[], **backend) as host:
+        bus: EventBus = host.kernel.services.get("events")
+        request = ChatRequest(messages=(Message("user", "my secret question"),), user_id="ada")
+        turn = ChatTurn(request=request, reply="the secret answer", model="m1", usage=Usage(12, 30), latency_ms=41.5, turn_id="t1")
+        async with bus.listen(("chat.*",)) as queue:
+            await asyncio.sleep(0.1)
+            await host.kernel.call_each("after_chat_turn", turn=turn)
+            event = await asyncio.wait_for(queue.get(), 5)
+    assert event["type"] == "chat.turn_completed"
+    assert event["payload"] == {
+        "turn_id": "t1", "user_id": "ada", "brain_id": "default", "model": "m1",
+        "prompt_tokens": 12, "completion_tokens": 30, "total_tokens": 42, "latency_ms": 41.5,
+    }
+    assert "secret" not in json.dumps(event)

@@ -169,6 +169,25 @@ async def test_a_sigkilled_worker_loses_no_task(redis_backend, tmp_path):
         await queue.close()
 
 
+async def test_a_stopped_worker_finishes_its_running_task_first(redis_backend, tmp_path):
+    journal = tmp_path / "journal.jsonl"
+    worker = start_worker(redis_backend, tmp_path, "w", journal, task_workers=1)
+    queue = await submitter(redis_backend, tmp_path / "server")
+    try:
+        task_id = await queue.submit({"sleep": 1.0}, owner="test")
+
+        async def running() -> bool:
+            return (await queue.get(task_id))["state"] == "running"
+
+        await wait_until(running)
+        assert worker.stop() == 0, worker.output()  # SIGTERM: graceful
+        record = await queue.get(task_id)
+        assert (record["state"], record["attempts"]) == ("succeeded", 1)
+    finally:
+        worker.stop()
+        await queue.close()
+
+
 async def test_periodic_jobs_run_once_per_schedule_across_workers(redis_backend, tmp_path):
     journal = tmp_path / "journal.jsonl"
     workers = [
