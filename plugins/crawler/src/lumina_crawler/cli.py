@@ -57,8 +57,8 @@ async def _ingest(path: Path, limit: int | None, batch: int, local: bool) -> tup
         with click.progressbar(length=reader.size, label="ingesting", file=sys.stderr, show_eta=True,
                                show_percent=True, item_show_func=lambda shown: shown) as bar:
             done_bytes = 0
-            for pages in _batches(reader, batch, limit):
-                response = await client.post("/crawler/pages", json={"pages": [_payload(p) for p in pages]})
+            for pages in batches(reader, batch, limit):
+                response = await client.post("/crawler/pages", json={"pages": [page_payload(p) for p in pages]})
                 if response.status_code != 200:
                     raise click.ClickException(f"{where} refused a batch: HTTP {response.status_code}: {response.text[:300]}")
                 counts.update(response.json()["counts"])
@@ -69,7 +69,7 @@ async def _ingest(path: Path, limit: int | None, batch: int, local: bool) -> tup
     return counts, time.monotonic() - started, where
 
 
-def _batches(reader: DumpReader, size: int, limit: int | None) -> Iterator[list[DumpPage]]:
+def batches(reader: DumpReader, size: int, limit: int | None) -> Iterator[list[DumpPage]]:
     batch: list[DumpPage] = []
     for index, page in enumerate(reader):
         if limit is not None and index >= limit:
@@ -82,7 +82,7 @@ def _batches(reader: DumpReader, size: int, limit: int | None) -> Iterator[list[
         yield batch
 
 
-def _payload(page: DumpPage) -> dict[str, object]:
+def page_payload(page: DumpPage) -> dict[str, object]:
     return {
         "title": page.title,
         "wikitext": page.text,

@@ -93,7 +93,7 @@ class GraphStore:
     # --- writing ---------------------------------------------------------------------------
 
     def put(self, node: Node) -> bool:
-        """Insert or update ``node``; True when the title was not known at all (a new node)."""
+        """Insert or update ``node``; True when it is new: unknown, or only a link target so far."""
         with self._transaction() as db:
             known = db.execute("SELECT kind FROM nodes WHERE id = ?", (node.id,)).fetchone()
             db.execute(
@@ -104,7 +104,7 @@ class GraphStore:
                 "fetched_at = excluded.fetched_at, url = excluded.url",
                 asdict(node),
             )
-            return known is None
+            return known is None or known["kind"] == "candidate"
 
     def link(self, source: str, targets: Iterable[str], relation: Relation) -> list[str]:
         """Link ``source`` to the titles ``targets`` (unknown ones become candidates); return new ids."""
@@ -183,6 +183,15 @@ class GraphStore:
             (time.time() - older_than_s, limit),
         )
         return [Node(**dict(r)) for r in rows]
+
+    def outgoing(self, source: str) -> list[str]:
+        """Titles ``source`` links to (articles it links, or candidates of a disambiguation page)."""
+        rows = self._all(
+            "SELECT n.title FROM links l JOIN nodes n ON n.id = l.target WHERE l.source = ? "
+            "AND l.relation IN ('links_to', 'may_refer_to') ORDER BY n.title",
+            (source,),
+        )
+        return [r[0] for r in rows]
 
     def in_degree(self, node: str) -> int:
         return self._one("SELECT COUNT(*) FROM links WHERE target = ?", (node,))[0]

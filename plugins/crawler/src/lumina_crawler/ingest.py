@@ -115,7 +115,7 @@ class Ingestor:
 
     async def _announce(self, outcome: Outcome, node: Node) -> Outcome:
         if outcome.new_node:
-            await self._publish("graph.node_added", {"v": 1, **node.to_dict(), "status": outcome.status})
+            await self._publish("graph.node_added", {**node.to_dict(), "status": outcome.status})
         return outcome
 
     def _node(self, parsed: ParsedPage, page: SourcePage, kind: Literal["article", "disambiguation"],

@@ -14,8 +14,12 @@ from lumina_core.context import PluginContext
 from lumina_core.errors import LuminaError, NotFound
 from lumina_core.hookspecs import hookimpl
 from lumina_crawler.cli import ingest_command, knowledge_group
+from lumina_crawler.crawl import Crawler, CrawlRequest
+from lumina_crawler.frontier import Frontier
 from lumina_crawler.graph import GraphStore
 from lumina_crawler.ingest import Ingestor, SourcePage
+from lumina_crawler.mediawiki import MediaWikiClient, Politeness
+from lumina_crawler.ratelimit import SharedRateLimiter
 from lumina_crawler.settings import crawler_settings
 
 log = logging.getLogger("lumina.crawler")
@@ -40,6 +44,7 @@ class _State:
     """What the hooks share for one start of the plugin."""
 
     graph: GraphStore
+    frontier: Frontier
 
 
 _state = _State()
@@ -48,13 +53,33 @@ _state = _State()
 @hookimpl
 def startup(ctx: PluginContext) -> None:
     _state.graph = GraphStore(ctx.data_dir / "graph.sqlite")
+    _state.frontier = Frontier(ctx.data_dir / "frontier.sqlite")
     ctx.on_stop(_state.graph.close)
+    ctx.on_stop(_state.frontier.close)
 
 
 def ingestor(ctx: PluginContext) -> Ingestor:
     """An ingestor bound to the services as they are now (the knowledge plugin may reload)."""
     settings = crawler_settings(ctx.config)
     return Ingestor(_state.graph, ctx.service("knowledge"), _publisher(ctx), wiki_url=settings.article_url_base)
+
+
+def crawler(ctx: PluginContext) -> Crawler:
+    """A crawler on the configured wiki, paced by the rate limit all workers share."""
+    settings = crawler_settings(ctx.config)
+    limiter = SharedRateLimiter(ctx.data_dir / "rate.sqlite", settings.rate_limit)
+    politeness = Politeness(user_agent=settings.user_agent, maxlag=settings.maxlag)
+    client = MediaWikiClient(ctx.http, settings.wiki_api, politeness, limiter)
+    return Crawler(client, ingestor(ctx), _state.graph, _state.frontier, recrawl_days=settings.recrawl_days)
+
+
+@hookimpl
+def register_task_handlers(ctx: PluginContext) -> Mapping[str, Any]:
+    async def crawl(task: Mapping[str, Any], job: Any) -> dict[str, Any]:
+        """Crawl from the seeds; a re-delivered task resumes from its saved frontier."""
+        return await crawler(ctx).run(job.id, CrawlRequest.from_task(task), job.progress)
+
+    return {"crawl": crawl}
 
 
 def _publisher(ctx: PluginContext):
@@ -70,8 +95,9 @@ def _publisher(ctx: PluginContext):
 @hookimpl
 def register_routes(ctx: PluginContext) -> APIRouter:
     router = ctx.router()
+    graph = APIRouter(prefix="/graph", route_class=router.route_class)
 
-    @router.post("/crawler/pages", summary="Ingest raw pages: clean, add to the graph and the index")
+    @router.post("/pages", summary="Ingest raw pages: clean, add to the graph and the index")
     async def ingest_pages(body: PagesIn) -> dict[str, Any]:
         pages_in = ingestor(ctx)
         outcomes = [await pages_in.ingest(SourcePage(**page.model_dump())) for page in body.pages]
@@ -81,11 +107,11 @@ def register_routes(ctx: PluginContext) -> APIRouter:
         items = [{"id": o.node_id, "title": o.title, "status": o.status, "passages": o.passages} for o in outcomes]
         return {"items": items, "counts": counts}
 
-    @router.get("/graph/nodes/{node}", summary="One node, by id or by title")
+    @graph.get("/nodes/{node}", summary="One node, by id or by title")
     async def get_node(node: str) -> dict[str, Any]:
         return _node_or_404(node).to_dict()
 
-    @router.get("/graph/neighbors/{node}", summary="The neighbourhood of a node")
+    @graph.get("/neighbors/{node}", summary="The neighbourhood of a node")
     async def neighbours(node: str, depth: int = Query(1, ge=1, le=3)) -> dict[str, Any]:
         centre = _node_or_404(node)
         nodes, edges = _state.graph.neighbours(centre.id, depth)
@@ -96,10 +122,11 @@ def register_routes(ctx: PluginContext) -> APIRouter:
             "links": [e.__dict__ for e in edges],
         }
 
-    @router.get("/graph/stats", summary="How big the graph is")
+    @graph.get("/stats", summary="How big the graph is")
     async def stats() -> dict[str, Any]:
         return _state.graph.stats()
 
+    router.routes.extend(graph.routes)  # the second prefix of the manifest, with the plugin's route class
     return router
 
 

@@ -72,25 +72,25 @@ def _publisher(ctx: PluginContext):
 def register_routes(ctx: PluginContext) -> APIRouter:
     router = ctx.router()
 
-    @router.post("/knowledge/search", summary="The best passages for a query, with cite ids")
+    @router.post("/search", summary="The best passages for a query, with cite ids")
     async def search(body: SearchIn) -> dict[str, Any]:
         return {"hits": await _state.service.search(body.query, body.k, mode=body.mode)}
 
-    @router.get("/knowledge/passages/{passage_id}", summary="The passage a cite id names")
+    @router.get("/passages/{passage_id}", summary="The passage a cite id names")
     async def passage(passage_id: str) -> dict[str, Any]:
         found = await _state.service.passage(passage_id)
         if found is None:
             raise NotFound(f"no passage with cite id '{passage_id}' (it may have been replaced by a newer revision)")
         return found
 
-    @router.get("/knowledge/gaps", summary="Questions that could not be answered, newest first")
+    @router.get("/gaps", summary="Questions that could not be answered, newest first")
     async def gaps(page: Page = Depends(), user: User = Depends(current_user)) -> dict[str, Any]:
         store = _state.service.gaps
         items = store.recent(user_id=user.id, offset=page.offset, limit=page.limit)
         more = page.offset + len(items) < store.count(user_id=user.id)
         return {"items": items, "next_cursor": str(page.offset + len(items)) if more else None}
 
-    @router.get("/knowledge/stats", summary="How much the knowledge base holds")
+    @router.get("/stats", summary="How much the knowledge base holds")
     async def stats() -> dict[str, Any]:
         return _state.service.stats()
 

@@ -44,7 +44,7 @@ class KnowledgeService:
     async def record_gap(self, question: str, *, user_id: str, confidence: float, reason: str) -> dict[str, Any]:
         """Remember a question the knowledge base could not answer, and tell the bus."""
         gap = self.gaps.record(question, user_id=user_id, confidence=confidence, reason=reason)
-        await self._publish("knowledge.gap", {"v": 1, **gap, "user_id": user_id})
+        await self._publish("knowledge.gap", {**gap, "user_id": user_id})
         return gap
 
     def stats(self) -> dict[str, Any]:

@@ -1,0 +1,139 @@
+"""Knowledge retrieval and wiki_qa on the enwiki excerpt, with the project's own question set.
+
+Ingests ``tests/data/wiki/enwiki-excerpt-2016.xml.bz2`` through the crawler's ``POST
+/crawler/pages`` into a host with the crawler and knowledge plugins, then asks every question of
+``tests/data/wiki/questions.jsonl`` (a fact inside one passage) through ``POST /knowledge/search``
+in each retrieval mode, side by side:
+
+* ``bm25``: sparse BM25 alone (the lexical baseline);
+* ``dense``: the core embedder (all-MiniLM-L6-v2) alone;
+* ``rrf``: reciprocal-rank fusion of both;
+* ``hybrid``: the product's pipeline (fusion, then sentence-evidence and title re-scoring).
+
+A hit is a passage of the right article that contains the answer. Also reported: search
+latency (p50/p95 of the hybrid mode through HTTP) and, with ``--qa``, wiki_qa answers that
+contain the expected fact, with the time per answer.
+
+    .venv/bin/python -m ops.bench.knowledge
+    .venv/bin/python -m ops.bench.knowledge --data-dir /tmp/kb --qa    # keep the index between runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lumina_core.testing import Host, host_settings, running_host
+
+ROOT = Path(__file__).resolve().parents[2]
+EXCERPT = ROOT / "tests" / "data" / "wiki" / "enwiki-excerpt-2016.xml.bz2"
+QUESTIONS = ROOT / "tests" / "data" / "wiki" / "questions.jsonl"
+MODES = ("bm25", "dense", "rrf", "hybrid")
+BATCH = 50
+
+
+@dataclass(frozen=True)
+class Question:
+    question: str
+    answer: str
+    title: str
+
+    def is_hit(self, hit: dict[str, Any]) -> bool:
+        return hit["title"] == self.title and self.answer.lower() in hit["text"].lower()
+
+
+def load_questions(path: Path = QUESTIONS) -> list[Question]:
+    return [Question(**json.loads(line)) for line in path.read_text().splitlines() if line.strip()]
+
+
+async def ingest(host: Host) -> dict[str, float]:
+    """Send the excerpt through the crawler's page route; return pages, seconds, passages."""
+    from lumina_crawler.cli import batches, page_payload
+    from lumina_crawler.dump import DumpReader
+
+    started = time.perf_counter()
+    pages = 0
+    for batch in batches(DumpReader(EXCERPT), BATCH, None):
+        response = await host.client.post("/crawler/pages", json={"pages": [page_payload(p) for p in batch]})
+        response.raise_for_status()
+        pages += len(batch)
+    stats = (await host.client.get("/knowledge/stats")).json()
+    return {"pages": pages, "seconds": time.perf_counter() - started, "passages": stats["passages"]}
+
+
+async def retrieval(host: Host, questions: list[Question]) -> dict[str, dict[str, float]]:
+    """hit@1 and hit@3 per mode; latency percentiles per mode."""
+    results: dict[str, dict[str, float]] = {}
+    for mode in MODES:
+        first = top3 = 0
+        latencies: list[float] = []
+        for q in questions:
+            started = time.perf_counter()
+            response = await host.client.post("/knowledge/search", json={"query": q.question, "k": 3, "mode": mode})
+            latencies.append((time.perf_counter() - started) * 1000)
+            hits = response.json()["hits"]
+            first += bool(hits) and q.is_hit(hits[0])
+            top3 += any(q.is_hit(h) for h in hits)
+        latencies.sort()
+        results[mode] = {
+            "hit@1": first / len(questions),
+            "hit@3": top3 / len(questions),
+            "p50_ms": statistics.median(latencies),
+            "p95_ms": latencies[int(0.95 * (len(latencies) - 1))],
+        }
+    return results
+
+
+async def wiki_qa(host: Host, questions: list[Question]) -> dict[str, float]:
+    """Share of wiki_qa answers containing the expected fact, and seconds per answer."""
+    right = cited = 0
+    seconds: list[float] = []
+    for q in questions:
+        started = time.perf_counter()
+        response = await host.client.post("/masterchat/chat", json={"message": q.question, "mode": "wiki_qa"})
+        seconds.append(time.perf_counter() - started)
+        body = response.json()
+        right += q.answer.lower() in body.get("answer", "").lower()
+        cited += bool(body.get("cite_ids"))
+    return {"accuracy": right / len(questions), "cited": cited / len(questions),
+            "mean_s": statistics.mean(seconds), "p95_s": sorted(seconds)[int(0.95 * (len(seconds) - 1))]}
+
+
+def report(ingested: dict[str, float], retrieved: dict[str, dict[str, float]], qa: dict[str, float] | None,
+           questions: int) -> None:
+    print(f"ingest: {ingested['pages']} pages → {ingested['passages']} passages in {ingested['seconds']:.1f} s")
+    print(f"{questions} questions; a hit is a passage of the right article containing the answer")
+    print(f"{'mode':8} {'hit@1':>6} {'hit@3':>6} {'p50 ms':>7} {'p95 ms':>7}  hit@1 vs bm25")
+    base = retrieved["bm25"]["hit@1"] or 1e-9
+    for mode, r in retrieved.items():
+        print(f"{mode:8} {r['hit@1']:6.2f} {r['hit@3']:6.2f} {r['p50_ms']:7.1f} {r['p95_ms']:7.1f}  ×{r['hit@1'] / base:.2f}")
+    if qa:
+        print(f"wiki_qa: {qa['accuracy']:.2f} answers contain the fact, {qa['cited']:.2f} cite passages, "
+              f"{qa['mean_s']:.2f} s mean / {qa['p95_s']:.2f} s p95 per answer")
+
+
+async def main(data_dir: Path, with_qa: bool, limit: int | None) -> None:
+    questions = load_questions()[:limit]
+    async with running_host(host_settings(data_dir, ["knowledge", "crawler"])) as host:
+        ingested = await ingest(host)
+        retrieved = await retrieval(host, questions)
+        qa = await wiki_qa(host, questions) if with_qa else None
+    report(ingested, retrieved, qa, len(questions))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=None, help="Keep the index here (re-runs skip embedding).")
+    parser.add_argument("--qa", action="store_true", help="Also measure wiki_qa answers (slow with the embedded model).")
+    parser.add_argument("--limit", type=int, default=None, help="Only the first N questions.")
+    args = parser.parse_args()
+    folder = args.data_dir or Path(tempfile.mkdtemp(prefix="lumina-bench-knowledge-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    asyncio.run(main(folder, args.qa, args.limit))
