@@ -49,8 +49,11 @@ class MemoryTaskBackend:
         self._ready.put_nowait(delivery.task_id)
 
     async def retry_later(self, delivery: Delivery, delay_s: float) -> None:
-        loop = asyncio.get_running_loop()
-        handle = loop.call_later(delay_s, self._ready.put_nowait, delivery.task_id)
+        def due() -> None:
+            self._delayed.discard(handle)
+            self._ready.put_nowait(delivery.task_id)
+
+        handle = asyncio.get_running_loop().call_later(delay_s, due)
         self._delayed.add(handle)
 
     async def heartbeat(self, delivery: Delivery, consumer: str) -> None:
@@ -63,7 +66,7 @@ class MemoryTaskBackend:
         return list(self._dead)
 
     async def depth(self) -> int:
-        return self._ready.qsize() + sum(not h.cancelled() for h in self._delayed if h.when() > asyncio.get_running_loop().time())
+        return self._ready.qsize() + len(self._delayed)
 
     async def claim_slot(self, job: str, slot: float) -> bool:
         return True

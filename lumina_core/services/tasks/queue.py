@@ -139,7 +139,12 @@ class TaskQueue:
         if current is not None and current[0] != owner:
             raise Conflict(f"tasks of kind '{kind}' are already handled by plugin '{current[0]}'")
         self._handlers[kind] = (owner, handler)
-        return lambda: self._handlers.pop(kind, None) if self._handlers.get(kind, ("",))[0] == owner else None
+
+        def remove() -> None:
+            if self._handlers.get(kind, ("",))[0] == owner:
+                del self._handlers[kind]
+
+        return remove
 
     def schedule(self, job: PeriodicJob, *, owner: str) -> Callable[[], None]:
         """Run ``job`` on its cron schedule, once per slot across every process with workers."""
