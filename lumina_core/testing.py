@@ -102,9 +102,6 @@ async def running_host(settings: Settings, objects: Iterable[PluginObject] = ())
             yield Host(app=app, kernel=app.state.kernel, client=client)
 
 
-HostFactory = Callable[..., AbstractAsyncContextManager[Host]]
-
-
 def free_port() -> int:
     """A TCP port free right now on 127.0.0.1, for a test that starts a real server."""
     with socket.socket() as probe:
@@ -130,6 +127,9 @@ def lumina_data_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "lumina-data"
     folder.mkdir()
     return folder
+
+
+HostFactory = Callable[..., AbstractAsyncContextManager[Host]]
 
 
 @pytest.fixture
