@@ -1,7 +1,8 @@
 """Rates and latency percentiles from two scrapes of the server's Prometheus ``/metrics`` text.
 
-The server's areas name their own metrics (``lumina_*``), so the families are found by what they
-are (a request counter, a request-duration histogram, an event counter), not by one exact name.
+Families are found by the end of their name (``*http_requests_total``,
+``*http_request_duration_seconds``, ``*events_published_total``), so the server's ``lumina_``
+prefix, or a proxy's own, does not matter; each is summed over its label sets.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from dataclasses import dataclass, field
 
 from prometheus_client.parser import text_string_to_metric_families
 
-_REQUESTS = re.compile(r"(http|api).*requests?$|requests$")
-_LATENCY = re.compile(r"(http|api|request).*(duration|latency|seconds)")
-_EVENTS = re.compile(r"events?_(published|emitted|total)?$|events?$|events_published")
+_REQUESTS = re.compile(r"http_requests$")
+_LATENCY = re.compile(r"http_request_(duration|latency)_seconds$")
+_EVENTS = re.compile(r"events_published$")
 
 
 @dataclass

@@ -98,10 +98,9 @@ class EventsView(View):
         while True:
             try:
                 async for kind, data in self.client.stream_sse("GET", "/events"):
-                    self._pending.append(parse_event(kind, data))
                     if self.received == 0:
                         self.say("")
-                    self.received += 1
+                    self.receive([parse_event(kind, data)])
                 self.say("the event stream ended; reconnecting")
             except NotAvailable:
                 self.say("events: not available on this server")
@@ -110,6 +109,11 @@ class EventsView(View):
             except ApiProblem as problem:
                 self.say(f"events: {problem}")
             await asyncio.sleep(RETRY_S)
+
+    def receive(self, events: list[BusEvent]) -> None:
+        """Queue arrivals; they are drawn at the next flush."""
+        self._pending.extend(events)
+        self.received += len(events)
 
     def flush(self) -> None:
         """Draw what arrived since the last flush, in one write (or count it while paused)."""

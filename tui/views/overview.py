@@ -165,7 +165,9 @@ class OverviewView(PolledView):
     def _show_metrics(self, metrics: str | ApiProblem) -> None:
         trends = {name: self.query_one(f"#trend-{name}", Trend) for name in ("requests", "latency", "events")}
         self.query_one("#trends").display = not isinstance(metrics, ApiProblem)
-        self.query_one("#metrics-note", Static).update(f"metrics: {metrics}" if isinstance(metrics, ApiProblem) else "")
+        note = self.query_one("#metrics-note", Static)
+        note.update(f"metrics: {metrics}" if isinstance(metrics, ApiProblem) else "")
+        note.display = isinstance(metrics, ApiProblem)
         if isinstance(metrics, ApiProblem):
             return
         scrape = parse_scrape(metrics, time.monotonic())
