@@ -250,3 +250,12 @@ async def test_a_new_version_that_would_break_a_dependent_is_rolled_back(host, h
         assert detail["state"] == "started" and detail["version"] == "0.1.0"
         assert detail["error"].endswith("the new version would break 'dependent', which needs hello>=0.1, but 'hello' 0.0.1 is installed")
         assert h.state("dependent") == "started"
+
+
+async def test_a_startup_that_hangs_after_a_save_is_abandoned_and_rolled_back(lumina_host, plugins_copy: Path, hello_dir: Path) -> None:
+    async with lumina_host(plugins=["hello"], plugins_dir=plugins_copy, startup_timeout=0.5) as h:
+        edit(hello_dir / "__init__.py", "STARTED.append(ctx.name)", "__import__('time').sleep(60)")
+        detail = await reload(h)
+        assert detail["state"] == "started"
+        assert detail["error"].endswith("startup failed: HookTimeout: hook startup of plugin 'hello' did not finish within 0.5 s")
+        assert await greeting(h) == "hello, world"
