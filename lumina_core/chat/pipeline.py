@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from prometheus_client import Counter, Histogram
+
 from lumina_core.chat.budget import Budget, assemble
 from lumina_core.contract import ChatRequest, ChatTurn, ContextBlock, Message, Usage
 from lumina_core.errors import ValidationFailed
@@ -25,6 +27,12 @@ if TYPE_CHECKING:
     from lumina_core.kernel import Kernel
 
 log = logging.getLogger("lumina.chat")
+
+CHAT_TOKENS = Counter("lumina_chat_tokens_total", "Tokens of finished chat turns.", ["model", "kind"])
+FIRST_TOKEN_SECONDS = Histogram(
+    "lumina_chat_first_token_seconds", "Time from the model call to its first chunk.", ["model"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,8 @@ class ChatService:
         started = time.perf_counter()
         parts: list[str] = []
         async for chunk in self._llm.stream(prepared.messages, model=prepared.model, **prepared.options):
+            if not parts:
+                FIRST_TOKEN_SECONDS.labels(prepared.model).observe(time.perf_counter() - started)
             parts.append(chunk.text)
             if chunk.finish_reason is not None:
                 self._after_turn(prepared, "".join(parts), chunk, started)
@@ -140,4 +150,6 @@ class ChatService:
             turn_id=prepared.turn_id,
             created_at=datetime.now(UTC).isoformat().replace("+00:00", "Z"),
         )
+        CHAT_TOKENS.labels(turn.model, "prompt").inc(turn.usage.prompt_tokens)
+        CHAT_TOKENS.labels(turn.model, "completion").inc(turn.usage.completion_tokens)
         self._kernel.call_each_later("after_chat_turn", turn=turn)

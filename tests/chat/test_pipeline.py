@@ -38,6 +38,9 @@ async def test_plugin_context_reaches_the_model_within_the_budget(chat_host) -> 
 
 
 async def test_after_chat_turn_gets_the_finished_turn_without_delaying_it(chat_host) -> None:
+    from lumina_core.chat.pipeline import CHAT_TOKENS
+
+    counted = CHAT_TOKENS.labels("smollm2-135m-instruct.q4_1", "completion")._value.get()
     async with chat_host as host:
         helper = host.kernel.get("chat-helper").plugin
         helper.TURNS.clear()
@@ -48,6 +51,7 @@ async def test_after_chat_turn_gets_the_finished_turn_without_delaying_it(chat_h
     assert turn.reply == "".join(c.text for c in chunks)
     assert turn.request.thread_id == "t1" and turn.usage == chunks[-1].usage
     assert [b.source for b in turn.context] == ["persona", "memory", "memory"]
+    assert CHAT_TOKENS.labels(turn.model, "completion")._value.get() == counted + turn.usage.completion_tokens
 
 
 async def test_openai_responses_carry_the_budget(chat_host) -> None:
