@@ -61,6 +61,7 @@ def cli() -> None:
     Start the server:       lumina serve
     See the plugins:        lumina plugin list
     Check a new plugin:     lumina plugin check plugins/crawler
+    Write a plugin:         lumina plugin init weather --dir plugins, then lumina dev
     """
 
 
@@ -106,7 +107,7 @@ def dev(host: str | None, port: int | None, restart_on: tuple[Path, ...]) -> Non
 
 @cli.group()
 def plugin() -> None:
-    """Inspect, check, enable and disable plugins."""
+    """Create, inspect, check, enable and disable plugins."""
 
 
 @plugin.command("init")
