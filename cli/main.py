@@ -136,7 +136,7 @@ def plugin_init(name: str, parent: Path) -> None:
     click.echo(f"created {target}:")
     for path in written:
         click.echo(f"  {path}")
-    click.echo(f"next:\n  pip install -e {target}\n  lumina plugin check {target}\n  lumina dev")
+    click.echo(f"next:\n  pip install -e {target}\n  lumina plugin check {target}\n  lumina dev\n  python -m pytest {target}/tests")
 
 
 @plugin.command("list")
