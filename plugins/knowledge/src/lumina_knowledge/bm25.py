@@ -78,6 +78,13 @@ class TermStats:
         documents = self.documents
         return {i: idf(frequencies[i], documents) for i in indices if frequencies.get(i)}
 
+    def query_weights(self, query: str) -> dict[int, float]:
+        """Like :meth:`query_vector`, but a term no passage holds keeps the highest IDF: it is
+        the part of the question the knowledge base knows nothing about (confidence drops)."""
+        weights = self.query_vector(query)
+        unseen = idf(0, self.documents)
+        return {**{term_index(t): unseen for t in terms(query)}, **weights}
+
     def article(self, article_id: str) -> dict[str, Any] | None:
         row = self._query_one("SELECT id, title, fingerprint, passage_ids FROM articles WHERE id = ?", (article_id,))
         if row is None:

@@ -18,6 +18,7 @@ from lumina_knowledge.text import sentences
 TARGET_WORDS = 200
 MAX_WORDS = 250
 MIN_TAIL_WORDS = 60
+MIN_WORDS = 150
 _NAMESPACE = uuid.UUID("6f1c5b8e-3c1e-4b0a-9a57-1d2e0c4b9f10")
 
 
@@ -71,8 +72,8 @@ def passages(article: Mapping[str, Any]) -> list[Passage]:
 
 
 def pack(sentence_list: Sequence[str]) -> list[str]:
-    """Group sentences into chunks of about TARGET_WORDS, never above MAX_WORDS unless one
-    sentence alone is longer (then it is split at MAX_WORDS)."""
+    """Group sentences into chunks of about TARGET_WORDS and at most MAX_WORDS (a longer sentence
+    is cut at MAX_WORDS); a short last chunk is settled with the one before it."""
     chunks: list[list[str]] = []
     current: list[str] = []
     count = 0
@@ -84,11 +85,21 @@ def pack(sentence_list: Sequence[str]) -> list[str]:
         current.append(sentence)
         count += size
     if current:
-        if chunks and count < MIN_TAIL_WORDS and _words(chunks[-1]) + count <= MAX_WORDS + MIN_TAIL_WORDS:
-            chunks[-1].extend(current)
-        else:
-            chunks.append(current)
+        chunks.append(current)
+    if len(chunks) > 1 and _words(chunks[-1]) < MIN_TAIL_WORDS:
+        _settle_tail(chunks)
     return [" ".join(chunk) for chunk in chunks]
+
+
+def _settle_tail(chunks: list[list[str]]) -> None:
+    """Fold a short last chunk into the one before when both fit, else move sentences over to it
+    while the one before keeps at least MIN_WORDS."""
+    previous, tail = chunks[-2], chunks[-1]
+    if _words(previous) + _words(tail) <= MAX_WORDS:
+        previous.extend(chunks.pop())
+        return
+    while len(previous) > 1 and _words(tail) < MIN_TAIL_WORDS and _words(previous[:-1]) >= MIN_WORDS:
+        tail.insert(0, previous.pop())
 
 
 def _bounded(sentence_list: Iterable[str]) -> Iterable[str]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Iterable, Mapping
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
+from sse_starlette.sse import EventSourceResponse
 
 from lumina_core.api.lists import Page
 from lumina_core.auth import User, current_user
@@ -15,6 +17,7 @@ from lumina_core.context import PluginContext
 from lumina_core.contract import ChatRequest, ContextBlock
 from lumina_core.errors import LuminaError, NotFound
 from lumina_core.hookspecs import hookimpl
+from lumina_knowledge.answer import WikiQA
 from lumina_knowledge.bm25 import TermStats
 from lumina_knowledge.gaps import GapStore
 from lumina_knowledge.index import KnowledgeIndex
@@ -35,8 +38,14 @@ class SearchIn(BaseModel):
                       description="hybrid (the product), or bm25 / dense / rrf alone, for comparison.")
 
 
+class ChatIn(BaseModel):
+    message: str = Field(min_length=1, max_length=4000)
+    mode: Literal["wiki_qa"] = Field("wiki_qa", description="wiki_qa: answer only from the knowledge base.")
+
+
 class _State:
     service: KnowledgeService
+    qa: WikiQA
 
 
 _state = _State()
@@ -50,6 +59,7 @@ def register_services(ctx: PluginContext) -> Mapping[str, Any]:
     ctx.on_stop(gaps.close)
     index = KnowledgeIndex(ctx.vectors, ctx.embedder, stats)
     _state.service = KnowledgeService(index, gaps, _publisher(ctx))
+    _state.qa = WikiQA(_state.service, ctx.llm)
     return {"knowledge": _state.service}
 
 
@@ -94,6 +104,24 @@ def register_routes(ctx: PluginContext) -> APIRouter:
     async def stats() -> dict[str, Any]:
         return _state.service.stats()
 
+    masterchat = APIRouter(prefix="/masterchat", route_class=router.route_class)
+
+    @masterchat.post("/chat", summary="wiki_qa: an answer from the knowledge base, with cite ids")
+    async def chat(body: ChatIn, user: User = Depends(current_user)) -> dict[str, Any]:
+        return (await _state.qa.answer(body.message, user_id=user.id)).to_dict()
+
+    @masterchat.post("/chat/stream", summary="The same answer as server-sent events: context, token..., done")
+    async def chat_stream(body: ChatIn, user: User = Depends(current_user)) -> EventSourceResponse:
+        async def events() -> AsyncIterator[dict[str, str]]:
+            try:
+                async for kind, data in _state.qa.stream(body.message, user_id=user.id):
+                    yield {"event": kind, "data": json.dumps(data)}
+            except LuminaError as exc:
+                yield {"event": "error", "data": json.dumps(exc.to_dict())}
+
+        return EventSourceResponse(events(), ping=15)
+
+    router.routes.extend(masterchat.routes)  # the manifest's second prefix, with the plugin's route class
     return router
 
 

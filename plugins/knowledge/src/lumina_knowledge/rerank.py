@@ -24,7 +24,7 @@ TITLE_WEIGHT = 0.01
 
 async def rescore(query: str, fused: Sequence[SearchHit], index: Any) -> list[SearchHit]:
     weights = index.stats.query_vector(query)
-    total = sum(weights.values()) or 1.0
+    total = sum(index.stats.query_weights(query).values()) or 1.0
     query_terms = set(weights)
     head = [_rescored(hit, weights, total, query_terms) for hit in fused[:RESCORED]]
     head.sort(key=lambda hit: -hit.score)

@@ -6,7 +6,7 @@ measures them side by side on the same index; ``hybrid`` is what the product use
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -52,7 +52,7 @@ class Retriever:
         if mode == "dense":
             return [_hit(h, h.score) for h in (await self._dense(query, k))]
         lexical, semantic = await self._bm25(query, CANDIDATES), await self._dense(query, CANDIDATES)
-        fused = fuse([lexical, semantic])
+        fused = fuse({"bm25": lexical, "dense": semantic})
         if mode == "rrf":
             return fused[:k]
         return (await rescore(query, fused, self.index))[:k]
@@ -70,18 +70,18 @@ class Retriever:
         return await self.index.vectors.search(self.index.collection, vector, using=DENSE, limit=limit)
 
 
-def fuse(rankings: Sequence[Sequence[Hit]], k: int = RRF_K) -> list[SearchHit]:
-    """Reciprocal-rank fusion: each list gives 1/(k + rank); ties keep the first list's order."""
+def fuse(rankings: Mapping[str, Sequence[Hit]], k: int = RRF_K) -> list[SearchHit]:
+    """Reciprocal-rank fusion: each list gives 1/(k + rank); each hit keeps its score per list
+    as a signal (``bm25``, ``dense``) for the stages after."""
     scores: dict[str, float] = {}
     hits: dict[str, Hit] = {}
     signals: dict[str, dict[str, float]] = {}
-    for which, ranking in enumerate(rankings):
+    for name, ranking in rankings.items():
         for rank, hit in enumerate(ranking, start=1):
             key = str(hit.id)
             scores[key] = scores.get(key, 0.0) + 1.0 / (k + rank)
             hits.setdefault(key, hit)
-            signals.setdefault(key, {})[f"rank{which}"] = rank
-            signals[key][f"score{which}"] = hit.score
+            signals.setdefault(key, {})[name] = hit.score
     ordered = sorted(scores, key=lambda key: -scores[key])
     return [_hit(hits[key], scores[key], signals[key]) for key in ordered]
 

@@ -1,0 +1,200 @@
+"""MasterChat wiki_qa: answers only from retrieved passages, with cite ids, or "I don't know".
+
+The pipeline is built so that a 135M model answers well: retrieval finds passages; the
+answer-bearing sentences are selected extractively (question terms they cover, weighted by
+rarity, plus the kind of fact the question asks for: a date for "when", a number for "how
+many"...); the model only phrases a short answer from those sentences; and the phrase is checked
+against them: a phrase with words the evidence does not contain is dropped for the evidence
+sentence itself. When the best evidence covers too little of the question, the answer is that
+the knowledge base does not know, and the question is recorded as a knowledge gap.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from lumina_knowledge.retrieval import SearchHit
+from lumina_knowledge.text import sentences, term_index, terms
+
+PASSAGES = 5
+EVIDENCE_SENTENCES = 2
+#: Below this share of the question's (IDF-weighted) terms in the best sentence, we do not know.
+MIN_CONFIDENCE = 0.45
+SUPPORT_NEEDED = 0.8
+ANSWER_TOKENS = 48
+UNKNOWN = "I don't know: the knowledge base has nothing that answers this yet. I noted the question as a gap to fill."
+_YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b|\b\d{1,4}\s?(BC|AD|BCE|CE)\b")
+_NUMBER = re.compile(r"\d")
+_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
+_QUESTION_KIND = (
+    ("when", _YEAR), ("what year", _YEAR), ("how many", _NUMBER), ("how much", _NUMBER), ("how long", _NUMBER),
+    ("how old", _NUMBER), ("who", _NAME), ("where", _NAME), ("which", _NAME),
+)
+KIND_BONUS = 0.1
+RANK_BONUS = 0.05
+LEXICAL_SHARE = 0.5
+SENTENCE_PASSAGES = 3
+
+
+@dataclass(frozen=True)
+class Evidence:
+    sentence: str
+    hit: SearchHit
+    score: float
+    coverage: float
+
+    @property
+    def confidence(self) -> float:
+        """How sure the evidence answers: its share of the question's terms, or, when the words
+        differ (eat / subsists on), how close the passage is in meaning (dense cosine)."""
+        return max(self.coverage, self.hit.signals.get("dense", 0.0))
+
+
+@dataclass
+class Answer:
+    answer: str
+    cite_ids: list[str]
+    confidence: float
+    sources: list[dict[str, str]]
+    evidence: list[str] = field(default_factory=list)
+    method: str = "unknown"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"answer": self.answer, "cite_ids": self.cite_ids, "confidence": round(self.confidence, 4),
+                "sources": self.sources, "evidence": self.evidence, "method": self.method}
+
+
+class WikiQA:
+    """Question → passages → evidence sentences → phrased, checked answer."""
+
+    def __init__(self, knowledge: Any, llm: Any) -> None:
+        self.knowledge = knowledge
+        self.llm = llm
+
+    async def evidence(self, question: str) -> list[Evidence]:
+        hits = await self.knowledge.search_hits(question, PASSAGES)
+        weights = self.knowledge.index.stats.query_weights(question)
+        candidates = [(hit, sentence) for hit in hits[:SENTENCE_PASSAGES] for sentence in sentences(hit.text)]
+        vectors = await self.knowledge.index.embedder.embed([question, *(s for _, s in candidates)])
+        similarity = {id(c): _dot(vectors[0], v) for c, v in zip(candidates, vectors[1:])}
+        return select_evidence(question, candidates, weights, lambda c: similarity[id(c)], hits)
+
+    async def answer(self, question: str, *, user_id: str) -> Answer:
+        found = await self.evidence(question)
+        if not _confident(found):
+            return await self._unknown(question, found, user_id)
+        phrase = await self._phrase(question, found)
+        return _checked(phrase, found)
+
+    async def stream(self, question: str, *, user_id: str) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        """SSE-ready events: ``context`` (sources), ``token`` (the model's text), ``done`` (checked)."""
+        found = await self.evidence(question)
+        if not _confident(found):
+            yield "done", (await self._unknown(question, found, user_id)).to_dict()
+            return
+        yield "context", {"sources": _sources(found), "cite_ids": _cite_ids(found)}
+        pieces: list[str] = []
+        async for chunk in self.llm.stream(_prompt(question, found), max_tokens=ANSWER_TOKENS, temperature=0.0,
+                                           stop=["\n"]):
+            if chunk.text:
+                pieces.append(chunk.text)
+                yield "token", {"text": chunk.text}
+        yield "done", _checked("".join(pieces), found).to_dict()
+
+    async def _phrase(self, question: str, found: Sequence[Evidence]) -> str:
+        result = await self.llm.chat(_prompt(question, found), max_tokens=ANSWER_TOKENS, temperature=0.0, stop=["\n"])
+        return result.text
+
+    async def _unknown(self, question: str, found: Sequence[Evidence], user_id: str) -> Answer:
+        confidence = found[0].confidence if found else 0.0
+        reason = "no passage matches" if not found else f"best evidence covers {confidence:.0%} of the question"
+        await self.knowledge.record_gap(question, user_id=user_id, confidence=confidence, reason=reason)
+        return Answer(UNKNOWN, [], confidence, [], method="unknown")
+
+
+def select_evidence(
+    question: str,
+    candidates: Sequence[tuple[SearchHit, str]],
+    weights: dict[int, float],
+    similarity: Callable[[tuple[SearchHit, str]], float],
+    hits: Sequence[SearchHit],
+) -> list[Evidence]:
+    """The candidate sentences, best first. A sentence is read with its article's title (``it``
+    in a sentence is usually the title's subject); its score mixes the IDF-weighted share of the
+    question's terms it covers, its meaning's closeness to the question (dense cosine), a bonus
+    when it holds the kind of fact asked for, and a small prior for its passage's rank."""
+    total = sum(weights.values()) or 1.0
+    pattern = _expected_fact(question)
+    asked = {term_index(t) for t in terms(question)}
+    rank_of = {hit.id: rank for rank, hit in enumerate(hits)}
+    scored: list[Evidence] = []
+    for candidate in candidates:
+        hit, sentence = candidate
+        present = {term_index(t) for t in terms(f"{hit.title} {sentence}")}
+        coverage = sum(w for i, w in weights.items() if i in present) / total
+        kind = KIND_BONUS if pattern and _has_new_fact(sentence, pattern, asked) else 0.0
+        score = LEXICAL_SHARE * coverage + (1 - LEXICAL_SHARE) * similarity(candidate) + kind
+        scored.append(Evidence(sentence, hit, score + RANK_BONUS / (1 + rank_of[hit.id]), coverage))
+    scored.sort(key=lambda e: -e.score)
+    return scored
+
+
+def _dot(a: Sequence[float], b: Sequence[float]) -> float:
+    return sum(x * y for x, y in zip(a, b))
+
+
+def supported(phrase: str, found: Sequence[Evidence]) -> bool:
+    """The phrase says nothing the evidence does not: its terms are (nearly) all in the evidence."""
+    said = terms(phrase)
+    if not said:
+        return False
+    evidence = {t for e in found[:EVIDENCE_SENTENCES] for t in terms(e.sentence)}
+    return sum(t in evidence for t in said) / len(said) >= SUPPORT_NEEDED
+
+
+def _checked(phrase: str, found: Sequence[Evidence]) -> Answer:
+    best = found[:EVIDENCE_SENTENCES]
+    phrase = phrase.strip().strip('"').strip()
+    if supported(phrase, found):
+        text, method = phrase, "phrased"
+    else:
+        text, method = best[0].sentence, "extractive"
+    return Answer(text, _cite_ids(found), best[0].confidence, _sources(found), [e.sentence for e in best], method)
+
+
+def _confident(found: Sequence[Evidence]) -> bool:
+    return bool(found) and found[0].confidence >= MIN_CONFIDENCE
+
+
+def _prompt(question: str, found: Sequence[Evidence]) -> list[dict[str, str]]:
+    evidence = " ".join(e.sentence for e in found[:EVIDENCE_SENTENCES])
+    return [
+        {"role": "system", "content": "Answer the question in one short sentence, using only the facts in the text."},
+        {"role": "user", "content": f"Text: {evidence}\nQuestion: {question}"},
+    ]
+
+
+def _cite_ids(found: Sequence[Evidence]) -> list[str]:
+    return list(dict.fromkeys(e.hit.id for e in found[:EVIDENCE_SENTENCES]))
+
+
+def _sources(found: Sequence[Evidence]) -> list[dict[str, str]]:
+    cited = dict.fromkeys(e.hit.id for e in found[:EVIDENCE_SENTENCES])
+    hits = {e.hit.id: e.hit for e in found}
+    return [{"id": i, "title": hits[i].title, "url": hits[i].url} for i in cited]
+
+
+def _expected_fact(question: str) -> re.Pattern[str] | None:
+    lowered = question.lower()
+    return next((pattern for cue, pattern in _QUESTION_KIND if lowered.startswith(cue) or f" {cue} " in lowered), None)
+
+
+def _has_new_fact(sentence: str, pattern: re.Pattern[str], asked: set[int]) -> bool:
+    """The sentence holds a fact of the asked kind that is not just a word of the question."""
+    for match in pattern.finditer(sentence):
+        if not {term_index(t) for t in terms(match.group(0))} <= asked:
+            return True
+    return False

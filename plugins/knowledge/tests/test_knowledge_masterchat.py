@@ -1,0 +1,65 @@
+"""MasterChat wiki_qa: answers from passages with cite ids that resolve, or a recorded gap."""
+
+from __future__ import annotations
+
+import json
+
+
+async def ask(host, message: str) -> dict:
+    response = await host.client.post("/masterchat/chat", json={"message": message, "mode": "wiki_qa"})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_an_answer_states_the_fact_and_cites_passages_that_resolve(knowledge_host):
+    body = await ask(knowledge_host, "Who was the commander of Apollo 8?")
+    assert "Borman" in body["answer"] and body["confidence"] >= 0.45
+    assert body["method"] in ("phrased", "extractive")
+    assert body["cite_ids"] and {s["id"] for s in body["sources"]} == set(body["cite_ids"])
+    for cite_id in body["cite_ids"]:
+        passage = await knowledge_host.client.get(f"/knowledge/passages/{cite_id}")
+        assert passage.status_code == 200
+    assert any("Frank Borman" in e for e in body["evidence"])
+    assert body["sources"][0] == {"id": body["cite_ids"][0], "title": "Apollo 8",
+                                  "url": "https://en.wikipedia.org/wiki/Apollo_8"}
+
+
+async def test_an_unknown_topic_is_a_gap_not_a_guess(knowledge_host):
+    gaps_seen: list[dict] = []
+
+    async def on_gap(event):
+        gaps_seen.append(event)
+
+    knowledge_host.kernel.services.get("events").subscribe("knowledge.gap", on_gap, owner="test")
+    body = await ask(knowledge_host, "What is the boiling point of liquid nitrogen?")
+    assert body["answer"].startswith("I don't know") and body["cite_ids"] == [] and body["method"] == "unknown"
+    await ask(knowledge_host, "what is the boiling point of liquid  nitrogen?")
+
+    gaps = (await knowledge_host.client.get("/knowledge/gaps")).json()
+    assert [g["question"] for g in gaps["items"]] == ["What is the boiling point of liquid nitrogen?"]
+    assert gaps["items"][0]["asked"] == 2 and gaps["next_cursor"] is None
+    assert gaps_seen and gaps_seen[0]["payload"]["question"].startswith("What is the boiling point")
+
+
+async def test_the_stream_sends_context_tokens_and_a_checked_answer(knowledge_host):
+    async with knowledge_host.client.stream(
+        "POST", "/masterchat/chat/stream", json={"message": "What does the aardvark eat?"}
+    ) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        events = []
+        kind = None
+        async for line in response.aiter_lines():
+            if line.startswith("event:"):
+                kind = line.split(":", 1)[1].strip()
+            elif line.startswith("data:"):
+                events.append((kind, json.loads(line.split(":", 1)[1])))
+    kinds = [k for k, _ in events]
+    assert kinds[0] == "context" and kinds[-1] == "done" and kinds.count("done") == 1
+    done = events[-1][1]
+    assert "termites" in done["answer"] or "termites" in " ".join(done["evidence"])
+    assert done["cite_ids"] == events[0][1]["cite_ids"]
+
+
+async def test_only_wiki_qa_is_served_here(knowledge_host):
+    response = await knowledge_host.client.post("/masterchat/chat", json={"message": "hi", "mode": "poetry"})
+    assert response.status_code == 422 and response.json()["error"]["field"] == "mode"
