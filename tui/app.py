@@ -85,6 +85,7 @@ class LuminaApp(App[None]):
         self.client = client
         self.backoff = backoff or Backoff()
         self._lost = asyncio.Event()
+        self._asked_token = client.token is not None
 
     @property
     def connected(self) -> bool:
@@ -117,6 +118,12 @@ class LuminaApp(App[None]):
 
     # -- connection -------------------------------------------------------------------------
 
+    def need_token(self) -> None:
+        """The server answered 401: ask for a token once, unless one is being typed already."""
+        if not self._asked_token and not isinstance(self.screen, TokenScreen):
+            self._asked_token = True
+            self.action_ask_token()
+
     def report_lost(self) -> None:
         """A view met a dead connection: check at once instead of at the next beat."""
         self._lost.set()
@@ -129,8 +136,7 @@ class LuminaApp(App[None]):
                 health = await self.client.get_json("/health")
             except Unauthenticated:
                 self._set_status(Status(Link.UNAUTHENTICATED, self.client.url))
-                if self.client.token is None and not isinstance(self.screen, TokenScreen):
-                    self.action_ask_token()
+                self.need_token()
                 await self._wait(HEARTBEAT_S)
                 continue
             except (Disconnected, ApiProblem) as problem:
@@ -187,7 +193,7 @@ class LuminaApp(App[None]):
         def use(token: str | None) -> None:
             if token:
                 self.client.set_token(token)
-                self.report_lost()
+                self.refresh_views()
 
         self.push_screen(TokenScreen(self.client.url), use)
 

@@ -57,5 +57,5 @@ class Status:
             wait = f"retrying in {self.retry_in_s} s" if self.retry_in_s > 0 else "retrying now"
             return f"○ disconnected, {wait} (attempt {self.attempt}) · {self.url}"
         if self.link is Link.UNAUTHENTICATED:
-            return f"○ {self.url} wants a token: press ctrl+t to enter one"
+            return f"○ {self.url} wants a token: ctrl+t enters one"
         return f"… connecting to {self.url}"

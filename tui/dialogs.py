@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label
+from textual.widgets import Button, Input, Static
 
 _DIALOG_CSS = """
 {name} {{ align: center middle; }}
@@ -34,7 +34,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.question)
+            yield Static(self.question, markup=False)
             with Horizontal():
                 yield Button("No (n)", id="no")
                 yield Button("Yes (y)", id="yes", variant="warning")
@@ -58,7 +58,7 @@ class TokenScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(f"{self.url} asks for a token (API key or JWT). Enter sends, Esc cancels.")
+            yield Static(f"{self.url} asks for a token (API key or JWT). Enter sends, Esc cancels.", markup=False)
             yield Input(password=True, placeholder="token", id="token")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

@@ -34,6 +34,7 @@ class LiveServer:
     data_dir: Path
     plugins_dir: Path
     plugins: str
+    settings: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[str] | None = None
 
@@ -51,6 +52,7 @@ class LiveServer:
             LUMINA_HOST="127.0.0.1",
             LUMINA_LOG_LEVEL="WARNING",
         )
+        env.update(self.settings)
         self.process = subprocess.Popen(
             [LUMINA, "serve"], env=env, cwd=self.data_dir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )
@@ -69,10 +71,10 @@ class LiveServer:
 
 
 
-def _serve(tmp_path: Path, plugins_dir: Path, plugins: str) -> Iterator[LiveServer]:
+def _serve(tmp_path: Path, plugins_dir: Path, plugins: str, **settings: str) -> Iterator[LiveServer]:
     data = tmp_path / "data"
     data.mkdir()
-    server = LiveServer(data_dir=data, plugins_dir=plugins_dir, plugins=plugins)
+    server = LiveServer(data_dir=data, plugins_dir=plugins_dir, plugins=plugins, settings=settings)
     server.start()
     try:
         yield server
@@ -90,6 +92,12 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
 def panels_server(tmp_path: Path) -> Iterator[LiveServer]:
     """A server with the ``dashboard`` fixture plugin, which declares one panel of each kind."""
     yield from _serve(tmp_path, TUI_FIXTURES, "dashboard")
+
+
+@pytest.fixture
+def auth_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """A server that refuses anonymous requests (``LUMINA_REQUIRE_AUTH``), with ``hello`` started."""
+    yield from _serve(tmp_path, FIXTURES, "hello", LUMINA_REQUIRE_AUTH="true")
 
 
 @pytest.fixture

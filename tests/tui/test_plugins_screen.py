@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import httpx
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input
 
 from lumina_tui.app import StatusLine
-from lumina_tui.dialogs import ConfirmScreen
+from lumina_tui.dialogs import ConfirmScreen, TokenScreen
 
 SIZE = (80, 24)
 
@@ -74,3 +74,18 @@ async def test_disable_from_the_dashboard_asks_first_and_then_switches_the_plugi
         await wait_until(pilot, lambda: "disabled" in plugin_state(app, "hello"), what="hello disabled")
         async with httpx.AsyncClient(base_url=live_server.url) as rest:
             assert (await rest.get("/plugins/hello")).json()["state"] == "disabled"
+
+
+async def test_a_server_that_wants_a_token_gets_asked_for_one(auth_server, dashboard, wait_until) -> None:
+    credentials = {"username": "admin", "password": "correct horse battery"}
+    async with httpx.AsyncClient(base_url=auth_server.url) as rest:
+        (await rest.post("/auth/register", json=credentials)).raise_for_status()
+        token = (await rest.post("/auth/login", json=credentials)).json()["access_token"]
+    app = dashboard(auth_server.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("2")
+        await wait_until(pilot, lambda: isinstance(app.screen, TokenScreen), what="the token prompt")
+        assert "sign in first" in str(app.query_one("PluginsView Notice").render())
+        app.screen.query_one(Input).value = token
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "started" in plugin_state(app, "hello"), what="plugins once signed in")

@@ -16,7 +16,7 @@ from textual.containers import Vertical
 from textual.timer import Timer
 from textual.widgets import Static
 
-from lumina_tui.client import ApiProblem, Disconnected, LuminaClient
+from lumina_tui.client import ApiProblem, Disconnected, LuminaClient, Unauthenticated
 
 if TYPE_CHECKING:
     from lumina_tui.app import LuminaApp
@@ -121,6 +121,10 @@ class PolledView(View):
         except Disconnected:
             self.say("server unreachable: showing the last data received")
             self.lumina.report_lost()
+            return
+        except Unauthenticated as problem:
+            self.say(f"{problem} (ctrl+t enters a token)")
+            self.lumina.need_token()
             return
         except ApiProblem as problem:
             self.say(str(problem))
