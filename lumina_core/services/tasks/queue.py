@@ -41,6 +41,7 @@ QUEUE_DEPTH = Gauge("lumina_task_queue_depth", "Tasks waiting or running (as las
 IN_FLIGHT = Gauge("lumina_tasks_running", "Tasks running in this process.")
 
 SHUTDOWN_GRACE_S = 10.0
+PASS_ON_PAUSE_S = 0.2
 WAIT_S = 1.0
 #: Publishes a task event: (type, payload). The bus, in the host.
 Announce = Callable[[str, Mapping[str, Any]], Awaitable[Any]]
@@ -216,6 +217,9 @@ class TaskQueue:
         if record is None or record.state in FINAL:
             await self.backend.ack(delivery)  # a duplicate delivery of a finished task
             return
+        if record.kind not in self._handlers:
+            await self._pass_on(record, delivery)
+            return
         record.moved(RUNNING, attempts=record.attempts + 1, worker=self.consumer, error=None, next_attempt_at=None)
         await self.backend.save(record)
         TASKS.labels(record.kind, RUNNING).inc()
@@ -248,6 +252,12 @@ class TaskQueue:
         handler = entry[1]
         takes_job = len(inspect.signature(handler).parameters) >= 2
         return await (handler(record.task, TaskJob(self, record)) if takes_job else handler(record.task))
+
+    async def _pass_on(self, record: TaskRecord, delivery: Any) -> None:
+        """Leave a task this process has no handler for (yet: plugins start after the workers)."""
+        await self.backend.requeue(delivery)
+        log.debug("task %s (%s): no handler in this process, left for another worker", record.id, record.kind)
+        await asyncio.sleep(PASS_ON_PAUSE_S)
 
     async def _hand_back(self, record: TaskRecord, delivery: Any) -> None:
         await self.backend.save(record)

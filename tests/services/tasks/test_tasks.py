@@ -160,7 +160,7 @@ async def test_a_sigkilled_worker_loses_no_task(redis_backend, tmp_path):
 
         await wait_until(succeeded)
         record = await queue.get(task_id)
-        assert record["attempts"] == 2
+        assert record["attempts"] == 2, (record, doomed.output()[-3000:], rescuer.output()[-3000:])
         assert [line["pid"] for line in journal_lines(journal)] == [rescuer.process.pid]
     finally:
         doomed.stop()
