@@ -217,6 +217,29 @@ def plugin_disable(name: str) -> None:
     _switch(name, enabled=False)
 
 
+@plugin.command("reload")
+@click.argument("name")
+def plugin_reload(name: str) -> None:
+    """Re-import a plugin on the running server; if the new code fails, the old one keeps serving.
+
+    Exits 1 and prints the error when the reload was rolled back.
+
+    \b
+    Example:  lumina plugin reload crawler
+    """
+    settings = settings_or_exit()
+    try:
+        response = httpx.post(f"{settings.url}/plugins/{name}/reload", timeout=60)
+    except httpx.TransportError:
+        raise click.ClickException(f"no server answers at {settings.url}: start one with lumina serve or lumina dev") from None
+    if response.is_error:
+        raise click.ClickException(_error_message(response))
+    detail = response.json()
+    if detail.get("error"):
+        raise click.ClickException(f"'{name}' is {detail['state']}: {detail['error']}")
+    click.echo(f"reloaded '{name}' on the server at {settings.url}: now {detail['state']}")
+
+
 @cli.command()
 @click.option("--url", envvar="LUMINA_URL", default="http://127.0.0.1:8000", show_default=True, help="Server to watch (LUMINA_URL).")
 @click.option("--token", envvar="LUMINA_TOKEN", help="Bearer token (LUMINA_TOKEN); asked for when the server wants one.")

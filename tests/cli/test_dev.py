@@ -108,3 +108,24 @@ def test_a_change_in_a_restart_folder_restarts_the_whole_server(dev: DevServer) 
             return False
 
     eventually(restarted, within=20)
+
+
+def test_lumina_plugin_reload_reloads_on_the_running_server_and_names_errors(dev: DevServer) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LUMINA_")} | {"LUMINA_URL": dev.url}
+
+    def lumina(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([LUMINA, *args], env=env, capture_output=True, text=True, timeout=60, check=False)
+
+    reloaded = lumina("plugin", "reload", "hello")
+    assert reloaded.returncode == 0, reloaded.stderr
+    assert reloaded.stdout.strip() == f"reloaded 'hello' on the server at {dev.url}: now started"
+    dev.save('"broken" +')
+    rolled_back = lumina("plugin", "reload", "hello")
+    dev.save('"mended"')
+    assert rolled_back.returncode == 1
+    assert "'hello' is started: reload failed, the previous version keeps serving" in rolled_back.stderr
+    unknown = lumina("plugin", "reload", "nope")
+    assert unknown.returncode == 1 and "no plugin named 'nope'" in unknown.stderr
+    nobody = subprocess.run([LUMINA, "plugin", "reload", "hello"], capture_output=True, text=True, timeout=60, check=False,
+                            env=env | {"LUMINA_URL": f"http://127.0.0.1:{free_port()}"})
+    assert nobody.returncode == 1 and "no server answers at" in nobody.stderr
