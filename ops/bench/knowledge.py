@@ -119,13 +119,50 @@ def report(ingested: dict[str, float], retrieved: dict[str, dict[str, float]], q
               f"{qa['mean_s']:.2f} s mean / {qa['p95_s']:.2f} s p95 per answer")
 
 
-async def main(data_dir: Path, with_qa: bool, limit: int | None) -> None:
+def _wiki_server_module() -> Any:
+    """The crawler tests' local MediaWiki server (real HTTP, built from the same excerpt)."""
+    import importlib.util
+
+    path = ROOT / "plugins" / "crawler" / "tests" / "mediawiki_server.py"
+    spec = importlib.util.spec_from_file_location("lumina_bench_mediawiki_server", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+async def crawl_to_searchable(titles: tuple[str, ...], question: dict[str, str]) -> dict[str, float]:
+    """Seconds from ``POST /tasks {"crawl": [title]}`` until a search finds the article, per title."""
+    server_module = _wiki_server_module()
+    timings: dict[str, float] = {}
+    with server_module.MediaWikiServer() as wiki, tempfile.TemporaryDirectory() as folder:
+        config = {"crawler": {"wiki_api": wiki.api_url, "rate_limit": 100}}
+        async with running_host(host_settings(Path(folder), ["knowledge", "crawler"], plugin_config=config)) as host:
+            for title in titles:
+                started = time.perf_counter()
+                await host.client.post("/tasks", json={"crawl": [title], "hops": 0, "max_nodes": 1})
+                while True:
+                    hits = (await host.client.post("/knowledge/search", json={"query": question[title], "k": 1})).json()
+                    if hits.get("hits") and hits["hits"][0]["title"] == title:
+                        break
+                    await asyncio.sleep(0.02)
+                timings[title] = time.perf_counter() - started
+    return timings
+
+
+CRAWLED = ("Allan Dwan", "Apollo 8")
+CRAWL_QUERIES = {"Allan Dwan": "Allan Dwan film director", "Apollo 8": "Apollo 8 lunar orbit crew"}
+
+
+async def main(data_dir: Path, with_qa: bool, limit: int | None, with_crawl: bool) -> None:
     questions = load_questions()[:limit]
     async with running_host(host_settings(data_dir, ["knowledge", "crawler"])) as host:
         ingested = await ingest(host)
         retrieved = await retrieval(host, questions)
         qa = await wiki_qa(host, questions) if with_qa else None
     report(ingested, retrieved, qa, len(questions))
+    if with_crawl:
+        for title, seconds in (await crawl_to_searchable(CRAWLED, CRAWL_QUERIES)).items():
+            print(f"crawl request → searchable, '{title}': {seconds:.2f} s")
 
 
 if __name__ == "__main__":
@@ -133,7 +170,8 @@ if __name__ == "__main__":
     parser.add_argument("--data-dir", type=Path, default=None, help="Keep the index here (re-runs skip embedding).")
     parser.add_argument("--qa", action="store_true", help="Also measure wiki_qa answers (slow with the embedded model).")
     parser.add_argument("--limit", type=int, default=None, help="Only the first N questions.")
+    parser.add_argument("--crawl", action="store_true", help="Also time crawl request → searchable on a local wiki.")
     args = parser.parse_args()
     folder = args.data_dir or Path(tempfile.mkdtemp(prefix="lumina-bench-knowledge-"))
     folder.mkdir(parents=True, exist_ok=True)
-    asyncio.run(main(folder, args.qa, args.limit))
+    asyncio.run(main(folder, args.qa, args.limit, args.crawl))

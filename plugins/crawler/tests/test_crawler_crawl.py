@@ -98,3 +98,25 @@ async def test_a_crawl_killed_midway_resumes_without_fetching_pages_again(lumina
         assert result["visited"] == 12
         fetched_after = [r.params["titles"] for r in wiki_server.article_requests()][len(fetched_before):]
         assert "Allan Dwan" in fetched_before[0] and not any("Allan Dwan" in t.split("|") for t in fetched_after)
+
+
+async def test_a_stale_article_is_refreshed_by_revision_id(lumina_host, wiki_server):
+    config = crawler_config(wiki_server)
+    config["crawler"]["recrawl_days"] = 0  # every copy is stale at once
+    async with lumina_host(plugins=PLUGINS, plugin_config=config) as host:
+        async def crawl() -> dict:
+            task = {"crawl": ["Allan Dwan"], "hops": 0, "max_nodes": 1}
+            return (await finished(host, (await host.client.post("/tasks", json=task)).json()["id"]))["result"]
+
+        assert (await crawl())["statuses"] == {"added": 1}
+        first = (await host.client.get("/graph/nodes/Allan Dwan")).json()
+        assert (await crawl())["statuses"] == {"unchanged": 1}
+        assert (await host.client.get("/graph/nodes/Allan Dwan")).json()["revision"] == first["revision"]
+
+        page = wiki_server.data.pages["Allan Dwan"]
+        lead, rest = page.text.split("\n==", 1)
+        wiki_server.edit("Allan Dwan", lead + "\nDwan also directed a film about lighthouse keepers.\n\n==" + rest)
+        assert (await crawl())["statuses"] == {"replaced": 1}
+        assert (await host.client.get("/graph/nodes/Allan Dwan")).json()["revision"] == first["revision"] + 1
+        hits = (await host.client.post("/knowledge/search", json={"query": "lighthouse keepers film", "k": 1})).json()
+        assert "lighthouse keepers" in hits["hits"][0]["text"]

@@ -11,10 +11,11 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from lumina_core.context import PluginContext
+from lumina_core.contract import PeriodicJob
 from lumina_core.errors import LuminaError, NotFound
 from lumina_core.hookspecs import hookimpl
 from lumina_crawler.cli import ingest_command, knowledge_group
-from lumina_crawler.crawl import Crawler, CrawlRequest
+from lumina_crawler.crawl import DAY, Crawler, CrawlRequest
 from lumina_crawler.frontier import Frontier
 from lumina_crawler.graph import GraphStore
 from lumina_crawler.ingest import Ingestor, SourcePage
@@ -24,6 +25,8 @@ from lumina_crawler.settings import crawler_settings
 
 log = logging.getLogger("lumina.crawler")
 MAX_PAGES_PER_REQUEST = 500
+RECRAWL_CRON = "30 3 * * *"
+RECRAWL_BATCH = 100
 
 
 class PageIn(BaseModel):
@@ -80,6 +83,19 @@ def register_task_handlers(ctx: PluginContext) -> Mapping[str, Any]:
         return await crawler(ctx).run(job.id, CrawlRequest.from_task(task), job.progress)
 
     return {"crawl": crawl}
+
+
+@hookimpl
+def register_periodic_jobs(ctx: PluginContext) -> list[PeriodicJob]:
+    async def recrawl() -> None:
+        """Queue a refresh (by revision id) of articles older than RECRAWL_DAYS, 100 a night."""
+        settings = crawler_settings(ctx.config)
+        stale = _state.graph.stale_articles(settings.recrawl_days * DAY, limit=RECRAWL_BATCH)
+        if stale:
+            task = {"crawl": [node.title for node in stale], "hops": 0, "max_nodes": len(stale)}
+            await ctx.tasks.submit(task, owner=ctx.name)
+
+    return [PeriodicJob("crawler.recrawl", RECRAWL_CRON, recrawl)]
 
 
 def _publisher(ctx: PluginContext):
