@@ -236,7 +236,7 @@ class MediaWikiServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 if parts.path != "/w/api.php":
                     self.send_error(404)

@@ -24,7 +24,7 @@ def small_dump(tmp_path_factory) -> Path:
     """Four real pages of the excerpt (two articles, a redirect, a disambiguation page)."""
     xml = bz2.decompress(EXCERPT.read_bytes()).decode()
     head = xml[: xml.index("<page>")]
-    pages = [p for p in re.findall(r"<page>.*?</page>", xml, flags=re.S)
+    pages = [p for p in re.findall(r"<page>.*?</page>", xml, flags=re.DOTALL)
              if re.search(r"<title>(.*?)</title>", p).group(1) in PAGES]
     path = tmp_path_factory.mktemp("dump") / "small.xml.bz2"
     path.write_bytes(bz2.compress((head + "\n".join(pages) + "\n</mediawiki>\n").encode()))

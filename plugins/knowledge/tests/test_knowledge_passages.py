@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from lumina_knowledge.bm25 import AVERAGE_TERMS, B, K1, idf, passage_vector
+from lumina_knowledge.bm25 import AVERAGE_TERMS, K1, B, idf, passage_vector
 from lumina_knowledge.chunking import MAX_WORDS, pack, passages
 from lumina_knowledge.text import sentences, term_index, terms
 

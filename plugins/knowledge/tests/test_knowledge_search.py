@@ -52,3 +52,17 @@ async def test_bad_searches_are_refused_in_the_error_envelope(knowledge_host):
     assert empty.status_code == 422 and empty.json()["error"]["field"] == "query"
     assert too_many.status_code == 422 and too_many.json()["error"]["field"] == "k"
     assert unknown.status_code == 404 and "cite id" in unknown.json()["error"]["message"]
+
+
+async def test_chat_context_offers_relevant_passages_with_cite_ids_and_nothing_off_topic(knowledge_host):
+    from lumina_core.contract import ChatRequest, Message
+
+    def request(text: str) -> ChatRequest:
+        return ChatRequest(messages=(Message("user", text),), user_id="local")
+
+    (on_topic,) = await knowledge_host.kernel.call_each("chat_context", request=request("Who commanded Apollo 8?"))
+    blocks = list(on_topic.value)
+    assert blocks and blocks[0].cite_id and "Frank Borman" in blocks[0].text
+    assert blocks[0].text.startswith(f"[{blocks[0].cite_id}] Apollo 8")
+    (off_topic,) = await knowledge_host.kernel.call_each("chat_context", request=request("Tell me a joke about cats"))
+    assert list(off_topic.value) == []

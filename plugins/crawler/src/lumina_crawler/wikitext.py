@@ -59,7 +59,7 @@ _SPACE_BEFORE_PUNCT = re.compile(r" +([,.;:!?])")
 _RANGE_WORDS = frozenset({"to", "-", "–", "and", "or", "by", "x", "×", "+/-", "±"})
 _FILE_NAME = re.compile(r"\.(png|jpe?g|svg|gif|tiff?|webm|ogg)\s*$", re.IGNORECASE)
 _INFOBOX_SKIPPED_FIELDS = re.compile(r"image|caption|map|logo|signature|alt|width|size|footnote|"
-                                     r"coat|flag|symbol|seal|pushpin|module|embed|website|url", re.I)
+                                     r"coat|flag|symbol|seal|pushpin|module|embed|website|url", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -322,7 +322,7 @@ def _is_number(value: str) -> bool:
 
 def _is_infobox(template: Template) -> bool:
     name = _template_name(template)
-    return name.startswith("infobox") or name.startswith("taxobox") or name == "automatic taxobox"
+    return name.startswith(("infobox", "taxobox")) or name == "automatic taxobox"
 
 
 def _infobox_fields(template: Template) -> dict[str, str]:

@@ -18,7 +18,7 @@ from typing import Any
 from lumina_core.errors import ValidationFailed
 from lumina_core.services.vectors import CollectionSpec, Point, SparseVector, VectorSpec
 from lumina_knowledge.bm25 import TermStats, passage_vector
-from lumina_knowledge.chunking import Passage, passages
+from lumina_knowledge.chunking import passages
 
 COLLECTION = "knowledge_passages"
 DENSE, SPARSE = "dense", "bm25"

@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 from lumina_core.errors import ValidationFailed
 from lumina_core.services.vectors import Hit, SparseVector
-from lumina_knowledge.rerank import rescore
 from lumina_knowledge.index import DENSE, SPARSE, KnowledgeIndex
+from lumina_knowledge.rerank import rescore
 
 Mode = Literal["bm25", "dense", "rrf", "hybrid"]
 MODES: tuple[Mode, ...] = ("bm25", "dense", "rrf", "hybrid")
