@@ -80,7 +80,8 @@ def test_redis_going_away_degrades_the_host_which_recovers_when_it_returns(own_r
     shutil.copytree(FIXTURES / "fx_platform", plugins / "fx_platform")  # only healthy plugins here
     server = LuminaProcess.serve(tmp_path / "data", tmp_path / "server.log", redis_url=own_redis.url, plugins_dir=plugins, load_plugins="probe")
     try:
-        assert wait_for_status(server.url, "ok")["status"] == "ok"
+        body = wait_for_status(server.url, "ok")
+        assert body["status"] == "ok", (body, server.output()[-2000:])
         own_redis.stop()
         body = wait_for_status(server.url, "degraded")
         checks = {c["name"]: c for c in body["checks"]}
@@ -90,12 +91,13 @@ def test_redis_going_away_degrades_the_host_which_recovers_when_it_returns(own_r
         assert httpx.get(f"{server.url}/plugins", timeout=10).status_code == 200  # still serving
 
         own_redis.start()
-        assert wait_for_status(server.url, "ok")["status"] == "ok"
+        body = wait_for_status(server.url, "ok")
+        assert body["status"] == "ok", (body, server.output()[-2000:])
         task = httpx.post(f"{server.url}/tasks", json={"echo": "back"}, timeout=10)
         assert task.status_code == 202, task.text
         deadline = time.monotonic() + 20
         while (record := httpx.get(f"{server.url}{task.headers['location']}", timeout=10).json())["state"] != "succeeded":
-            assert time.monotonic() < deadline, record
+            assert time.monotonic() < deadline, (record, server.output()[-2000:])
             time.sleep(0.1)
         assert record["result"] == "back"
     finally:
