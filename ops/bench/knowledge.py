@@ -149,12 +149,73 @@ async def crawl_to_searchable(titles: tuple[str, ...], question: dict[str, str])
     return timings
 
 
+async def search_at_scale(n: int, questions: list[Question], rounds: int = 3) -> dict[str, float]:
+    """Hybrid search p50/p95 (through HTTP) with ``n`` synthetic passages indexed.
+
+    Passages are written straight through the index's store and term statistics: random unit
+    dense vectors, and sparse BM25 vectors over a Zipf-distributed vocabulary that holds the
+    questions' terms (so the sparse side has real posting lists to walk), 110 terms each.
+    """
+    import uuid
+
+    import numpy as np
+
+    from lumina_core.services.vectors import Point, SparseVector
+    from lumina_knowledge.bm25 import passage_vector
+    from lumina_knowledge.index import COLLECTION, DENSE, SPARSE
+    from lumina_knowledge.text import term_index, terms
+
+    rng = np.random.default_rng(9)
+    vocabulary = sorted({t for q in questions for t in terms(q.question)}) + [f"filler{i}" for i in range(30_000)]
+    weights = 1.0 / np.arange(1, len(vocabulary) + 1) ** 0.9
+    rng.shuffle(weights)
+    weights /= weights.sum()
+    with tempfile.TemporaryDirectory() as folder:
+        async with running_host(host_settings(Path(folder), ["knowledge"])) as host:
+            index = host.kernel.services.get("knowledge").index
+            started = time.perf_counter()
+            for start in range(0, n, 1000):
+                size = min(1000, n - start)
+                dense = rng.normal(size=(size, index.embedder.dimensions)).astype(np.float32)
+                dense /= np.linalg.norm(dense, axis=1, keepdims=True)
+                points, counted = [], []
+                for i in range(size):
+                    words = " ".join(vocabulary[j] for j in rng.choice(len(vocabulary), 110, p=weights))
+                    sparse = passage_vector(words)
+                    point_id = str(uuid.UUID(int=start + i + 1))
+                    keys = sorted(sparse)
+                    points.append(Point(point_id, {DENSE: dense[i].tolist(),
+                                                   SPARSE: SparseVector(tuple(keys), tuple(sparse[k] for k in keys))},
+                                        {"article_id": f"synthetic-{start + i}", "title": f"Synthetic {start + i}",
+                                         "section": [], "position": 0, "text": words, "url": ""}))
+                    counted.append((point_id, sparse.keys()))
+                await index.vectors.upsert(COLLECTION, points)
+                index.stats.add(f"synthetic-batch-{start}", "synthetic", str(start), counted, time.time())
+            filled = time.perf_counter() - started
+            await index.vectors.optimize(COLLECTION)
+            await host.client.post("/knowledge/search", json={"query": questions[0].question, "k": 3})
+            samples = []
+            for _ in range(rounds):
+                for q in questions:
+                    begun = time.perf_counter()
+                    (await host.client.post("/knowledge/search", json={"query": q.question, "k": 3})).raise_for_status()
+                    samples.append((time.perf_counter() - begun) * 1000)
+    samples.sort()
+    return {"passages": n, "fill_s": filled, "p50_ms": statistics.median(samples),
+            "p95_ms": samples[int(0.95 * (len(samples) - 1))]}
+
+
 CRAWLED = ("Allan Dwan", "Apollo 8")
 CRAWL_QUERIES = {"Allan Dwan": "Allan Dwan film director", "Apollo 8": "Apollo 8 lunar orbit crew"}
 
 
-async def main(data_dir: Path, with_qa: bool, limit: int | None, with_crawl: bool) -> None:
+async def main(data_dir: Path, with_qa: bool, limit: int | None, with_crawl: bool, scale: int) -> None:
     questions = load_questions()[:limit]
+    if scale:
+        figures = await search_at_scale(scale, questions)
+        print(f"hybrid search with {figures['passages']:,} passages: p50 {figures['p50_ms']:.1f} ms, "
+              f"p95 {figures['p95_ms']:.1f} ms (filled in {figures['fill_s']:.0f} s)")
+        return
     async with running_host(host_settings(data_dir, ["knowledge", "crawler"])) as host:
         ingested = await ingest(host)
         retrieved = await retrieval(host, questions)
@@ -171,7 +232,8 @@ if __name__ == "__main__":
     parser.add_argument("--qa", action="store_true", help="Also measure wiki_qa answers (slow with the embedded model).")
     parser.add_argument("--limit", type=int, default=None, help="Only the first N questions.")
     parser.add_argument("--crawl", action="store_true", help="Also time crawl request → searchable on a local wiki.")
+    parser.add_argument("--scale", type=int, default=0, help="Only time hybrid search with N synthetic passages.")
     args = parser.parse_args()
     folder = args.data_dir or Path(tempfile.mkdtemp(prefix="lumina-bench-knowledge-"))
     folder.mkdir(parents=True, exist_ok=True)
-    asyncio.run(main(folder, args.qa, args.limit, args.crawl))
+    asyncio.run(main(folder, args.qa, args.limit, args.crawl, args.scale))
