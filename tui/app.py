@@ -8,6 +8,7 @@ from :mod:`lumina_tui.views`; each keeps polling on its own while it is on scree
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterable
 
 from textual.app import App, ComposeResult, SystemCommand
@@ -16,7 +17,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
-from lumina_tui.client import ApiProblem, Disconnected, LuminaClient, Unauthenticated
+from lumina_tui.client import ApiProblem, LuminaClient, Reply
 from lumina_tui.connection import Backoff, Link, Status
 from lumina_tui.dialogs import TokenScreen
 from lumina_tui.views.base import View
@@ -86,14 +87,15 @@ class LuminaApp(App[None]):
         self.backoff = backoff or Backoff()
         self._lost = asyncio.Event()
         self._asked_token = client.token is not None
+        self.status = Status(Link.CONNECTING, client.url)
+        self._status_line = StatusLine()
 
     @property
     def connected(self) -> bool:
-        status = self.query_one(StatusLine).status
-        return status is not None and status.link is Link.CONNECTED
+        return self.status.link is Link.CONNECTED
 
     def compose(self) -> ComposeResult:
-        yield StatusLine()
+        yield self._status_line
         with TabbedContent(initial="overview"):
             with TabPane("Overview", id="overview"):
                 yield OverviewView()
@@ -110,7 +112,7 @@ class LuminaApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self._set_status(Status(Link.CONNECTING, self.client.url))
+        self._set_status(self.status)
         self.run_worker(self._heartbeat(), name="heartbeat", group="heartbeat")
 
     async def on_unmount(self) -> None:
@@ -125,41 +127,42 @@ class LuminaApp(App[None]):
             self.action_ask_token()
 
     def report_lost(self) -> None:
-        """A view met a dead connection: check at once instead of at the next beat."""
+        """Check the server at once instead of at the next beat (a view lost it, or a token came)."""
         self._lost.set()
 
     async def _heartbeat(self) -> None:
-        """Ask ``/health`` every couple of seconds; on failure back off and count down."""
+        """Ask ``/health`` every couple of seconds; without an answer, back off and count down.
+
+        Any HTTP answer means the server is there: a 503 from a "down" health report is shown
+        on the Overview, not as a lost connection.
+        """
         while True:
             was_connected = self.connected
             try:
-                health = await self.client.get_json("/health")
-            except Unauthenticated:
+                reply = await self.client.exchange("GET", "/health")
+            except ApiProblem:
+                await self._count_down()
+                continue
+            self.backoff.reset()
+            if reply.status == 401:
                 self._set_status(Status(Link.UNAUTHENTICATED, self.client.url))
                 self.need_token()
-                await self._wait(HEARTBEAT_S)
-                continue
-            except (Disconnected, ApiProblem) as problem:
-                await self._count_down(str(problem))
-                continue
-            version = str(health.get("version", "")) if isinstance(health, dict) else ""
-            self.backoff.reset()
-            self._set_status(Status(Link.CONNECTED, self.client.url, version=version))
-            if not was_connected:
-                self.refresh_views()
+            else:
+                self._set_status(Status(Link.CONNECTED, self.client.url, version=_version_of(reply)))
+                if not was_connected:
+                    self.refresh_views()
             await self._wait(HEARTBEAT_S)
 
-    async def _count_down(self, detail: str) -> None:
+    async def _count_down(self) -> None:
         delay = self.backoff.next_delay()
         attempt = self.backoff.attempt
         remaining = delay
         while remaining > 0:
-            shown = max(1, round(remaining))
-            self._set_status(Status(Link.DISCONNECTED, self.client.url, detail, shown, attempt))
+            self._set_status(Status(Link.DISCONNECTED, self.client.url, max(1, round(remaining)), attempt))
             step = min(1.0, remaining)
             await asyncio.sleep(step)
             remaining -= step
-        self._set_status(Status(Link.DISCONNECTED, self.client.url, detail, 0, attempt))
+        self._set_status(Status(Link.DISCONNECTED, self.client.url, 0, attempt))
 
     async def _wait(self, seconds: float) -> None:
         self._lost.clear()
@@ -169,7 +172,9 @@ class LuminaApp(App[None]):
             pass
 
     def _set_status(self, status: Status) -> None:
-        self.query_one(StatusLine).status = status
+        """Say it in the header (kept by reference: a dialog on top has no header to query)."""
+        self.status = status
+        self._status_line.status = status
         self.set_class(status.link is Link.DISCONNECTED, "-offline")
 
     def refresh_views(self) -> None:
@@ -193,6 +198,7 @@ class LuminaApp(App[None]):
         def use(token: str | None) -> None:
             if token:
                 self.client.set_token(token)
+                self.report_lost()
                 self.refresh_views()
 
         self.push_screen(TokenScreen(self.client.url), use)
@@ -211,6 +217,14 @@ class LuminaApp(App[None]):
         yield SystemCommand("Enter token", "Set the bearer token sent to the server (ctrl+t)", self.action_ask_token)
         for view in self.query(View):
             yield from view.commands()
+
+
+def _version_of(reply: Reply) -> str:
+    try:
+        body = json.loads(reply.text)
+    except ValueError:
+        return ""
+    return str(body.get("version", "")) if isinstance(body, dict) else ""
 
 
 def run(url: str, token: str | None) -> None:

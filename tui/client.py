@@ -92,6 +92,21 @@ class LuminaClient:
         response = await self._send("GET", path, params=params)
         return _json_or_problem(response, path)
 
+    async def health(self) -> dict[str, Any]:
+        """The ``/health`` report, also when it says "down" (which it answers with 503)."""
+        response = await self._send("GET", "/health")
+        if response.status_code == 503:
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            if isinstance(body, dict) and "checks" in body:
+                return body
+        data = _json_or_problem(response, "/health")
+        if not isinstance(data, dict):
+            raise ApiProblem("/health answered something other than a JSON object")
+        return data
+
     async def post_json(self, path: str, body: Any = None) -> Any:
         response = await self._send("POST", path, json=body)
         return _json_or_problem(response, path)

@@ -44,7 +44,6 @@ class Status:
 
     link: Link
     url: str
-    detail: str = ""
     retry_in_s: int = 0
     attempt: int = 0
     version: str = ""

@@ -5,14 +5,11 @@ from __future__ import annotations
 import httpx
 from textual.widgets import DataTable, Input, Markdown, Static
 
-from lumina_tui.app import StatusLine
-
 SIZE = (80, 24)
 
 
 def header(app) -> str:
-    status = app.query_one(StatusLine).status
-    return status.describe() if status else ""
+    return app.status.describe()
 
 
 async def test_chat_streams_the_answer_and_says_which_context_and_model_were_used(live_server, dashboard, wait_until) -> None:

@@ -5,14 +5,11 @@ from __future__ import annotations
 import httpx
 from textual.widgets import DataTable, Log, Tree
 
-from lumina_tui.app import StatusLine
-
 SIZE = (80, 24)
 
 
 def header(app) -> str:
-    status = app.query_one(StatusLine).status
-    return status.describe() if status else ""
+    return app.status.describe()
 
 
 def plugin_state(app, name: str) -> str:

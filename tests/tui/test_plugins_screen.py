@@ -5,15 +5,13 @@ from __future__ import annotations
 import httpx
 from textual.widgets import DataTable, Input
 
-from lumina_tui.app import StatusLine
 from lumina_tui.dialogs import ConfirmScreen, TokenScreen
 
 SIZE = (80, 24)
 
 
 def header(app) -> str:
-    status = app.query_one(StatusLine).status
-    return status.describe() if status else ""
+    return app.status.describe()
 
 
 def plugin_state(app, name: str) -> str:
@@ -65,6 +63,8 @@ async def test_disable_from_the_dashboard_asks_first_and_then_switches_the_plugi
         table.move_cursor(row=table.get_row_index("hello"))
         await pilot.press("d")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirmation")
+        await pilot.pause(2.5)  # a heartbeat and a poll run while the dialog covers the screen
+        assert app.is_running and header(app).startswith("● connected")
         await pilot.press("n")
         await pilot.pause(0.3)
         assert "started" in plugin_state(app, "hello")

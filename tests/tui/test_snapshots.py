@@ -18,7 +18,7 @@ from starlette.routing import Route
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Tree
 
-from lumina_tui.app import LuminaApp, StatusLine
+from lumina_tui.app import LuminaApp
 from lumina_tui.client import LuminaClient
 from lumina_tui.connection import Backoff, Link
 
@@ -153,8 +153,7 @@ def test_endpoint_form_and_reply(snap_compare) -> None:
 
 def test_disconnected_header_keeps_the_screen(snap_compare) -> None:
     async def failed(pilot: Pilot) -> None:
-        status = pilot.app.query_one(StatusLine)
-        await until(pilot, lambda: status.status is not None and status.status.link is Link.DISCONNECTED)
+        await until(pilot, lambda: pilot.app.status.link is Link.DISCONNECTED)
         pilot.app.workers.cancel_group(pilot.app, "heartbeat")
 
     assert snap_compare(down_app(), run_before=failed)

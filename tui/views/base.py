@@ -80,7 +80,6 @@ class PolledView(View):
     """A view that refreshes every ``interval`` seconds while it is on screen."""
 
     interval: float = 2.0
-    poll_when_hidden: bool = False
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -105,9 +104,7 @@ class PolledView(View):
         self.run_worker(self._poll, exclusive=True, group=f"poll-{id(self)}")
 
     def _should_fetch(self) -> bool:
-        if not self.lumina.connected:
-            return False
-        return self.poll_when_hidden or self.is_on_screen
+        return self.lumina.connected and self.is_on_screen
 
     async def _poll(self) -> None:
         """One run; a cancelled run (a newer one replaced it) does not schedule another."""

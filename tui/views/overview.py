@@ -107,7 +107,7 @@ class OverviewView(PolledView):
 
     async def fetch(self) -> Sources:
         health, metrics, models = await asyncio.gather(
-            self.client.get_json("/health"),
+            self.client.health(),
             self._metrics_text(),
             self._models(),
             return_exceptions=True,

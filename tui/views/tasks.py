@@ -101,7 +101,7 @@ class TasksView(PolledView):
         tasks, document, health = await asyncio.gather(
             self.client.get_items("/tasks", {"limit": 200}),
             self.client.get_json("/openapi.json"),
-            self.client.get_json("/health"),
+            self.client.health(),
         )
         checks = health.get("checks", []) if isinstance(health, Mapping) else []
         scheduler = next((str(c.get("detail") or c.get("status")) for c in checks if c.get("name") == "scheduler"), "")
