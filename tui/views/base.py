@@ -7,7 +7,7 @@ own message area while the last data stays on screen.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from textual.app import SystemCommand
@@ -20,6 +20,13 @@ from lumina_tui.client import ApiProblem, Disconnected, LuminaClient, Unauthenti
 
 if TYPE_CHECKING:
     from lumina_tui.app import LuminaApp
+
+#: What reading an answer of an unexpected shape raises; shown in the panel, never a crash.
+SHAPE_ERRORS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
+
+
+def unexpected_shape(exc: Exception) -> str:
+    return f"the server's answer has an unexpected shape ({type(exc).__name__}: {exc})"
 
 
 class Notice(Static):
@@ -71,6 +78,25 @@ class View(Vertical):
     def refresh_now(self) -> None:
         """Fetch again at once (the server came back, or the user asked)."""
 
+    def work(self, job: Callable[[], Awaitable[None]], group: str, *, exclusive: bool = True) -> None:
+        """Run ``job()`` in a worker whose failures end up in this view's message line, never as
+        a crash of the app. ``exclusive`` cancels the group's job in flight (a stale request)."""
+
+        async def guarded() -> None:
+            try:
+                await job()
+            except Unauthenticated as problem:
+                self.say(f"{problem} (ctrl+t enters a token)")
+                self.lumina.need_token()
+            except ApiProblem as problem:
+                self.say(str(problem))
+                if isinstance(problem, Disconnected):
+                    self.lumina.report_lost()
+            except SHAPE_ERRORS as exc:
+                self.say(unexpected_shape(exc))
+
+        self.run_worker(guarded, exclusive=exclusive, group=group)
+
     def commands(self) -> Iterable[SystemCommand]:
         """This view's actions for the command palette."""
         return ()
@@ -114,21 +140,16 @@ class PolledView(View):
 
     async def _fetch_and_show(self) -> None:
         try:
-            data = await self.fetch()
+            self.show(await self.fetch())
         except Disconnected:
             self.say("server unreachable: showing the last data received")
             self.lumina.report_lost()
-            return
         except Unauthenticated as problem:
             self.say(f"{problem} (ctrl+t enters a token)")
             self.lumina.need_token()
-            return
         except ApiProblem as problem:
             self.say(str(problem))
-            return
-        try:
-            self.show(data)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            self.say(f"the server's answer has an unexpected shape ({type(exc).__name__}: {exc})")
-            return
-        self.say("")
+        except SHAPE_ERRORS as exc:
+            self.say(unexpected_shape(exc))
+        else:
+            self.say("")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from functools import partial
 from typing import Any
 
 from textual.app import ComposeResult, SystemCommand
@@ -74,7 +75,7 @@ class ChatView(View):
         yield Input(placeholder="Ask something, Enter sends, Esc leaves", id="prompt")
 
     def refresh_now(self) -> None:
-        self.run_worker(self._load_models(), exclusive=True, group="chat-models")
+        self.work(self._load_models, "chat-models")
 
     def on_mount(self) -> None:
         self.refresh_now()
@@ -104,7 +105,7 @@ class ChatView(View):
         event.stop()
         question = event.value.strip()
         event.input.value = ""
-        self.run_worker(self._ask(question), exclusive=True, group="chat-answer")
+        self.work(partial(self._ask, question), "chat-answer")
 
     def request_body(self, question: str) -> dict[str, Any]:
         body: dict[str, Any] = {"message": question, "history": list(self.history), "stream": True}

@@ -11,6 +11,7 @@ import asyncio
 import json
 import time
 from collections.abc import Iterable
+from functools import partial
 from itertools import groupby
 from typing import Any
 
@@ -93,7 +94,7 @@ class EndpointsView(PolledView):
     def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
         op = self._operations.get(str(event.node.data)) if event.node.data else None
         if op is not None:
-            self.run_worker(self._select(op), exclusive=True, group="endpoint-form")
+            self.work(partial(self._select, op), "endpoint-form")
 
     async def _select(self, op: Operation) -> None:
         self._selected = op
@@ -138,7 +139,7 @@ class EndpointsView(PolledView):
             self.say(str(exc))
             return
         self.say("")
-        self.run_worker(self._send(op, path, params, body), exclusive=True, group="endpoint-send")
+        self.work(partial(self._send, op, path, params, body), "endpoint-send")
 
     async def _send(self, op: Operation, path: str, params: dict[str, Any], body: Any) -> None:
         head = self.query_one("#reply-head", Static)

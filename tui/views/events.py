@@ -91,7 +91,7 @@ class EventsView(View):
 
     def on_mount(self) -> None:
         self.set_interval(FLUSH_S, self.flush)
-        self.run_worker(self._listen(), name="events", group="events")
+        self.work(self._listen, "events")
 
     async def _listen(self) -> None:
         """Follow ``/events`` for as long as the app runs, reconnecting after any break."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from textual.app import ComposeResult, SystemCommand
@@ -122,7 +123,7 @@ class PluginsView(PolledView):
         state = str(self.query_one("#plugins-table", DataTable).get_cell(name, "state"))
         if self._shown_detail != (name, state):
             self._shown_detail = (name, state)
-            self.run_worker(self._load_detail(name), exclusive=True, group="plugin-detail")
+            self.work(partial(self._load_detail, name), "plugin-detail")
 
     async def _load_detail(self, name: str) -> None:
         manifest_box = self.query_one("#plugin-manifest", Static)
@@ -149,7 +150,7 @@ class PluginsView(PolledView):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self.run_worker(self._change(name, action), group="plugin-change")
+                self.work(partial(self._change, name, action), "plugin-change", exclusive=False)
 
         self.app.push_screen(ConfirmScreen(f"{ACTIONS[action]} plugin '{name}' on {self.client.url}?"), confirmed)
 

@@ -11,6 +11,7 @@ import asyncio
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from textual.app import ComposeResult, SystemCommand
@@ -134,7 +135,7 @@ class TasksView(PolledView):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self.run_worker(self._act(action, route, task_id), group="task-action")
+                self.work(partial(self._act, action, route, task_id), "task-action", exclusive=False)
 
         self.app.push_screen(ConfirmScreen(f"{action} task {task_id}?"), confirmed)
 
