@@ -10,11 +10,11 @@ from typing import Any
 import click
 import httpx
 
-from lumina_core.errors import ConfigurationError
-from lumina_core.services.vectors.commands import vectors as vectors_commands
 from lumina_cli.events import events
 from lumina_cli.models import models
 from lumina_cli.worker import worker
+from lumina_core.errors import ConfigurationError
+from lumina_core.services.vectors.commands import vectors as vectors_commands
 from lumina_core.settings import Settings, load_settings
 from lumina_core.version import API_VERSION, __version__
 
@@ -229,7 +229,7 @@ def plugin_reload(name: str) -> None:
     """
     settings = settings_or_exit()
     try:
-        response = httpx.post(f"{settings.url}/plugins/{name}/reload", timeout=60)
+        response = post_to_server(settings, f"/plugins/{name}/reload", timeout=60)
     except httpx.TransportError:
         raise click.ClickException(f"no server answers at {settings.url}: start one with lumina serve or lumina dev") from None
     if response.is_error:
@@ -296,7 +296,7 @@ def _switch(name: str, *, enabled: bool) -> None:
     action = "enable" if enabled else "disable"
     verb = f"{action}d"
     try:
-        response = httpx.post(f"{settings.url}/plugins/{name}/{action}", timeout=30)
+        response = post_to_server(settings, f"/plugins/{name}/{action}")
     except httpx.TransportError:
         EnabledStore(settings.data_dir).set_enabled(name, enabled)
         click.echo(f"{verb} '{name}'; no server answers at {settings.url}, so it applies at the next start")
@@ -305,6 +305,12 @@ def _switch(name: str, *, enabled: bool) -> None:
         raise click.ClickException(_error_message(response))
     state = response.json().get("state")
     click.echo(f"{verb} '{name}' on the server at {settings.url}: now {state}")
+
+
+def post_to_server(settings: Settings, path: str, *, timeout: float = 30) -> httpx.Response:
+    """POST to the running server, signed in with ``LUMINA_TOKEN`` when one is set."""
+    headers = {"Authorization": f"Bearer {settings.token}"} if settings.token else {}
+    return httpx.post(f"{settings.url}{path}", headers=headers, timeout=timeout)
 
 
 def _error_message(response: httpx.Response) -> str:

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     url: str = Field(
         "http://127.0.0.1:8000", description="Where the CLI finds a running server."
     )
+    token: str | None = Field(
+        None, description="API key or access token the CLI and the dashboard send to the server at `url`."
+    )
     plugins_dir: Path | None = Field(
         None, description="Folder of unpackaged plugins, loaded for development."
     )

@@ -122,6 +122,7 @@ class RouteRegistry:
         if manifest is not None:
             self._check_prefixes(owner, manifest.prefixes)
             for route in routes:
+                self._check_made_by_context(owner, route)
                 self._check_declared(owner, route, manifest)
         for route in routes:
             self._check_collision(owner, route)
@@ -184,6 +185,15 @@ class RouteRegistry:
             if other not in self._prefixes and any(_under(r.path, prefix) for r in routes):
                 return other
         return None
+
+    @staticmethod
+    def _check_made_by_context(owner: str, route: BaseRoute) -> None:
+        """Routes from ``ctx.router()`` authenticate callers and keep their errors contained."""
+        if isinstance(route, APIRoute) and getattr(route, "owner", None) != owner:
+            raise RouteRefused(
+                f"plugin '{owner}' tried to mount {route.path} from a router not made by ctx.router(): "
+                f"build its routers with ctx.router() so the host can authenticate and isolate them"
+            )
 
     @staticmethod
     def _check_declared(owner: str, route: BaseRoute, manifest: Manifest) -> None:

@@ -53,3 +53,18 @@ async def test_every_response_carries_a_request_id(host) -> None:
         assert given.headers["x-request-id"] == "abc-123"
         made = await h.client.get("/health")
         assert len(made.headers["x-request-id"]) == 32
+
+
+async def test_routes_must_come_from_ctx_router(host) -> None:
+    async with host("plain-router") as h:
+        detail = (await h.client.get("/plugins/plain-router")).json()
+        assert detail["state"] == "failed"
+        assert "from a router not made by ctx.router()" in detail["error"]
+
+
+async def test_plugin_routes_authenticate_their_callers(lumina_host, fixture_plugins) -> None:
+    async with lumina_host(plugins=["hello"], plugins_dir=fixture_plugins, require_auth=True) as h:
+        anonymous = await h.client.get("/hello/greet")
+        assert anonymous.status_code == 401
+        assert anonymous.headers["www-authenticate"].startswith("Bearer")
+        assert anonymous.json()["error"]["type"] == "unauthenticated"

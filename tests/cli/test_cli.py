@@ -128,3 +128,24 @@ def test_serve_answers_and_the_cli_switches_plugins_on_the_running_server(env) -
         _, log = server.communicate(timeout=20)
     assert "stopped 1 plugins" in log  # a graceful stop (uvicorn then re-raises SIGTERM, by design)
 
+
+
+def test_the_cli_signs_in_with_lumina_token_when_the_server_wants_it(env) -> None:
+    port = free_port()
+    env = {**env, "LUMINA_LOAD_PLUGINS": "hello", "LUMINA_URL": f"http://127.0.0.1:{port}", "LUMINA_REQUIRE_AUTH": "1"}
+    server = subprocess.Popen([LUMINA, "serve", "--port", str(port)], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/health", alive=lambda: server.poll() is None)
+        refused = lumina("plugin", "disable", "hello", env=env)
+        assert refused.returncode == 1
+        assert refused.stderr.startswith("Error: ") and "Traceback" not in refused.stderr
+
+        credentials = {"username": "ada", "password": "correct horse battery staple"}
+        httpx.post(f"http://127.0.0.1:{port}/auth/register", json=credentials).raise_for_status()
+        token = httpx.post(f"http://127.0.0.1:{port}/auth/login", json=credentials).json()["access_token"]
+        signed_in = lumina("plugin", "disable", "hello", env={**env, "LUMINA_TOKEN": token})
+        assert signed_in.returncode == 0, signed_in.stderr
+        assert signed_in.stdout.strip().endswith("now disabled")
+    finally:
+        server.terminate()
+        server.communicate(timeout=20)
