@@ -41,12 +41,21 @@ BATCH = 50
 
 @dataclass(frozen=True)
 class Question:
+    """A question, its answer (or the answer's accepted spellings) and the article holding it."""
+
     question: str
-    answer: str
+    answer: str | list[str]
     title: str
 
+    @property
+    def answers(self) -> list[str]:
+        return [self.answer] if isinstance(self.answer, str) else list(self.answer)
+
     def is_hit(self, hit: dict[str, Any]) -> bool:
-        return hit["title"] == self.title and self.answer.lower() in hit["text"].lower()
+        return hit["title"] == self.title and self.states(hit["text"])
+
+    def states(self, text: str) -> bool:
+        return any(a.lower() in text.lower() for a in self.answers)
 
 
 def load_questions(path: Path = QUESTIONS) -> list[Question]:
@@ -100,7 +109,7 @@ async def wiki_qa(host: Host, questions: list[Question]) -> dict[str, float]:
         response = await host.client.post("/masterchat/chat", json={"message": q.question, "mode": "wiki_qa"})
         seconds.append(time.perf_counter() - started)
         body = response.json()
-        right += q.answer.lower() in body.get("answer", "").lower()
+        right += q.states(body.get("answer", ""))
         cited += bool(body.get("cite_ids"))
     return {"accuracy": right / len(questions), "cited": cited / len(questions),
             "mean_s": statistics.mean(seconds), "p95_s": sorted(seconds)[int(0.95 * (len(seconds) - 1))]}
