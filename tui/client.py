@@ -198,13 +198,20 @@ def _problem(response: httpx.Response, path: str) -> ApiProblem:
     if status == 401:
         return Unauthenticated(f"{path}: {message}", status=status)
     if status == 404 and _route_missing(response):
-        return NotAvailable("not available on this server", status=status)
+        return NotAvailable(f"{path}: not available on this server", status=status)
     return ApiProblem(f"{path} answered {status}: {message}", status=status)
 
 
 def _route_missing(response: httpx.Response) -> bool:
-    """A 404 for the route itself, not for an object the route looked up."""
-    return "nothing is served at" in response.text or response.text.strip() in ("", '{"detail":"Not Found"}')
+    """A 404 for the route itself (Lumina's "nothing is served at", or a bare 404 from an older
+    server or a proxy), not Lumina's 404 for an object the route looked up."""
+    try:
+        error = response.json().get("error")
+    except (ValueError, AttributeError):
+        return True
+    if not isinstance(error, dict):
+        return True
+    return str(error.get("message", "")).startswith("nothing is served at")
 
 
 def error_message(response: httpx.Response) -> str:

@@ -39,6 +39,8 @@ class PluginPanel(PolledView):
         self.interval = max(0.5, float(spec.get("refresh_s") or 5))
         self.border_title = f"{self.title_text} · {self.kind}"
         self._points: deque[float] = deque(maxlen=SPARK_POINTS)
+        #: Which rendering of the detail pane mounted this panel (older ones are removed).
+        self.generation = 0
 
     def compose(self) -> ComposeResult:
         yield Notice()

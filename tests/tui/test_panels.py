@@ -9,7 +9,8 @@ from lumina_tui.views.base import Notice
 
 
 def panels_by_title(app) -> dict[str, PluginPanel]:
-    return {panel.title_text: panel for panel in app.query(PluginPanel)}
+    """The panels on the detail pane now (a newer selection replaces them)."""
+    return {panel.title_text: panel for panel in app.query(PluginPanel) if panel.endpoint.startswith("/dashboard/")}
 
 
 def notice(panel: PluginPanel) -> str:
@@ -26,10 +27,10 @@ async def test_each_declared_panel_renders_and_a_bad_one_only_breaks_its_own_box
         await wait_until(pilot, lambda: "dashboard" in {k.value for k in table.rows}, what="plugin listed")
         table.move_cursor(row=table.get_row_index("dashboard"))
         await wait_until(pilot, lambda: len(panels_by_title(app)) == 7, what="seven panels mounted")
-        panels = panels_by_title(app)
 
         def drawn() -> bool:
-            return (
+            panels = panels_by_title(app)
+            return len(panels) == 7 and (
                 "memories" in str(panels["Memories"].query_one(".panel-body", Static).render())
                 and panels["Users"].query_one(DataTable).row_count == 2
                 and len(panels["Recall latency"].query_one(Sparkline).data or []) == 4
@@ -39,6 +40,7 @@ async def test_each_declared_panel_renders_and_a_bad_one_only_breaks_its_own_box
             )
 
         await wait_until(pilot, drawn, what="every panel drawn")
+        panels = panels_by_title(app)
         assert "Indexed" in panels["Notes"].query_one(Markdown).source
         assert panels["Memories"].interval == 1.0
         assert notice(panels["Memories"]) == ""

@@ -7,6 +7,7 @@ import pytest
 from lumina_tui.connection import Backoff, Link, Status
 from lumina_tui.metrics import parse_scrape, per_second, quantile_ms
 from lumina_tui.openapi import Field, build_request, operations
+from lumina_tui.views.events import parse_event
 
 METRICS_BEFORE = """\
 # TYPE lumina_http_requests_total counter
@@ -101,3 +102,13 @@ def test_backoff_doubles_up_to_a_ceiling_and_the_header_says_when_it_retries() -
     assert backoff.next_delay() == 1
     status = Status(Link.DISCONNECTED, "http://h:8000", retry_in_s=2, attempt=3)
     assert status.describe() == "○ disconnected, retrying in 2 s (attempt 3) · http://h:8000"
+
+
+def test_an_event_becomes_one_tail_line_with_a_readable_payload() -> None:
+    data = (
+        '{"id": "e1", "type": "plugin.state_changed", "v": 1, "ts": "2026-11-23T17:36:06.250Z", "source": "core",'
+        ' "payload": {"plugin": "dependent", "state": "disabled", "builtin": false}}'
+    )
+    line = parse_event("plugin.state_changed", data).line()
+    assert line == "17:36:06.250  plugin.state_changed     core       plugin=dependent state=disabled builtin=false"
+    assert parse_event("ping", "not json").topic == "ping"

@@ -157,3 +157,21 @@ def test_disconnected_header_keeps_the_screen(snap_compare) -> None:
         pilot.app.workers.cancel_group(pilot.app, "heartbeat")
 
     assert snap_compare(down_app(), run_before=failed)
+
+
+def test_disconnected_on_a_large_terminal(snap_compare) -> None:
+    async def failed(pilot: Pilot) -> None:
+        await until(pilot, lambda: pilot.app.status.link is Link.DISCONNECTED)
+        pilot.app.workers.cancel_group(pilot.app, "heartbeat")
+
+    assert snap_compare(down_app(), run_before=failed, terminal_size=(120, 36))
+
+
+def test_screens_a_server_does_not_serve_say_so(snap_compare) -> None:
+    """Events, Chat and Tasks on a server without those routes: a sentence, not an error."""
+
+    async def tasks(pilot: Pilot) -> None:
+        await pilot.press("6")
+        await until(pilot, lambda: "not available" in str(pilot.app.query_one("TasksView Notice").render()))
+
+    assert snap_compare(pinned_app(), run_before=tasks)

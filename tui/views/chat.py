@@ -86,7 +86,7 @@ class ChatView(View):
         try:
             models = await self.client.get_items("/v1/models")
         except NotAvailable:
-            self.say("chat: not available on this server (no /v1/models)")
+            self.say("/v1/models: not available on this server (the default model is used)")
             return
         except ApiProblem as problem:
             self.say(f"models: {problem}")

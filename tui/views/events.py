@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from typing import Any
 
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -50,10 +51,20 @@ def parse_event(kind: str, data: str) -> BusEvent:
     if not isinstance(event, Mapping):
         return BusEvent(kind or "message", "?", "", data[:SUMMARY_CHARS])
     payload = event.get("payload", {k: v for k, v in event.items() if k not in ("type", "source", "ts", "id", "v")})
-    summary = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    summary = summarize(payload)
     if len(summary) > SUMMARY_CHARS:
         summary = summary[: SUMMARY_CHARS - 1] + "…"
     return BusEvent(str(event.get("type") or kind or "message"), str(event.get("source", "?")), str(event.get("ts", "")), summary)
+
+
+def summarize(payload: Any) -> str:
+    """``key=value`` pairs for a flat payload (strings bare, the rest as JSON); JSON otherwise."""
+    if not isinstance(payload, Mapping):
+        return json.dumps(payload, ensure_ascii=False)
+    return " ".join(
+        f"{key}={value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}"
+        for key, value in payload.items()
+    )
 
 
 class EventsView(View):
@@ -103,7 +114,7 @@ class EventsView(View):
                     self.receive([parse_event(kind, data)])
                 self.say("the event stream ended; reconnecting")
             except NotAvailable:
-                self.say("events: not available on this server")
+                self.say("/events: not available on this server")
             except Disconnected:
                 self.say("events: server unreachable, reconnecting")
             except ApiProblem as problem:

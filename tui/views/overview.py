@@ -124,7 +124,7 @@ class OverviewView(PolledView):
         except ApiProblem as problem:
             return problem
         if reply.status == 404:
-            return ApiProblem("not available on this server")
+            return ApiProblem("/metrics: not available on this server")
         if reply.status >= 400:
             return ApiProblem(f"/metrics answered {reply.status}")
         return reply.text
@@ -166,7 +166,7 @@ class OverviewView(PolledView):
         trends = {name: self.query_one(f"#trend-{name}", Trend) for name in ("requests", "latency", "events")}
         self.query_one("#trends").display = not isinstance(metrics, ApiProblem)
         note = self.query_one("#metrics-note", Static)
-        note.update(f"metrics: {metrics}" if isinstance(metrics, ApiProblem) else "")
+        note.update(str(metrics) if isinstance(metrics, ApiProblem) else "")
         note.display = isinstance(metrics, ApiProblem)
         if isinstance(metrics, ApiProblem):
             return

@@ -75,6 +75,7 @@ class PluginsView(PolledView):
     def __init__(self) -> None:
         super().__init__()
         self._shown_detail: tuple[str, str] | None = None
+        self._detail_generation = 0
 
     def compose(self) -> ComposeResult:
         yield Notice()
@@ -138,9 +139,15 @@ class PluginsView(PolledView):
         manifest = detail.get("manifest") or {}
         self.query_one("#plugin-manifest", Static).update(describe_plugin(detail))
         scroll = self.query_one("#plugin-detail", VerticalScroll)
-        await scroll.query(PluginPanel).remove()
-        panels = (manifest.get("ui") or {}).get("panels") or [] if isinstance(manifest, Mapping) else []
-        await scroll.mount_all(PluginPanel(spec) for spec in panels if isinstance(spec, Mapping))
+        self._detail_generation += 1
+        generation = self._detail_generation
+        specs = (manifest.get("ui") or {}).get("panels") or [] if isinstance(manifest, Mapping) else []
+        panels = [PluginPanel(spec) for spec in specs if isinstance(spec, Mapping)]
+        for panel in panels:
+            panel.generation = generation
+        await scroll.mount_all(panels)
+        # Also drops the panels of a render that a newer selection interrupted half-way.
+        await scroll.remove_children([p for p in scroll.query(PluginPanel) if p.generation != generation])
 
     def action_change(self, action: str) -> None:
         name = self.selected
