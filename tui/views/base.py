@@ -14,7 +14,7 @@ from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.timer import Timer
-from textual.widgets import Static
+from textual.widgets import Static, TabbedContent, TabPane
 
 from lumina_tui.client import ApiProblem, Disconnected, LuminaClient, Unauthenticated
 
@@ -130,7 +130,14 @@ class PolledView(View):
         self.run_worker(self._poll, exclusive=True, group=f"poll-{id(self)}")
 
     def _should_fetch(self) -> bool:
-        return self.lumina.connected and self.is_on_screen
+        return self.lumina.connected and self.on_active_tab
+
+    @property
+    def on_active_tab(self) -> bool:
+        """Whether the tab holding this view is the one shown (hidden tabs do not poll)."""
+        pane = next((a for a in self.ancestors if isinstance(a, TabPane)), None)
+        tabs = next((a for a in self.ancestors if isinstance(a, TabbedContent)), None)
+        return pane is None or tabs is None or tabs.active == pane.id
 
     async def _poll(self) -> None:
         """One run; a cancelled run (a newer one replaced it) does not schedule another."""

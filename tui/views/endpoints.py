@@ -90,6 +90,9 @@ class EndpointsView(PolledView):
             branch = tree.root.add(group, expand=True)
             for op in ops:
                 branch.add_leaf(f"{op.method} {op.path}", data=op.key)
+        first_leaf = next((leaf for branch in tree.root.children for leaf in branch.children), None)
+        if first_leaf is not None:
+            tree.move_cursor(first_leaf)
 
     def on_tree_node_selected(self, event: Tree.NodeSelected) -> None:
         op = self._operations.get(str(event.node.data)) if event.node.data else None
