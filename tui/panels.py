@@ -75,7 +75,7 @@ class PluginPanel(PolledView):
         table = self.query_one(DataTable)
         columns = list(dict.fromkeys(key for row in rows if isinstance(row, dict) for key in row))
         table.clear(columns=True)
-        table.add_columns(*columns)
+        table.add_columns(*(columns or ["no rows yet"]))
         for row in rows:
             table.add_row(*(_cell(row.get(c)) for c in columns) if isinstance(row, dict) else [_cell(row)])
 
@@ -103,8 +103,9 @@ class PluginPanel(PolledView):
 def stat_text(data: Any) -> str:
     """A number, ``{"value": 3, "unit": "ms"}``, or a mapping of names to numbers, as lines."""
     if isinstance(data, Mapping) and "value" in data:
-        unit = data.get("unit", "")
-        return f"{data['value']} {unit}".strip()
+        value = "–" if data["value"] is None else _cell(data["value"])
+        label = f"{data['label']}: " if data.get("label") else ""
+        return f"{label}{value} {data.get('unit', '')}".strip()
     if isinstance(data, Mapping):
         width = max((len(str(k)) for k in data), default=0)
         return "\n".join(f"{k!s:<{width}}  {_cell(v)}" for k, v in data.items())

@@ -49,5 +49,6 @@ async def test_each_declared_panel_renders_and_a_bad_one_only_breaks_its_own_box
 
 def test_stat_panels_accept_a_value_a_mapping_or_a_bare_number() -> None:
     assert stat_text({"value": 42, "unit": "ms"}) == "42 ms"
+    assert stat_text({"value": None, "unit": "ms", "label": "recall p95"}) == "recall p95: – ms"
     assert stat_text({"memories": 12, "threads": 3}) == "memories  12\nthreads   3"
     assert stat_text(7) == "7"

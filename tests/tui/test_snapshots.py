@@ -121,7 +121,7 @@ def test_plugins_with_detail(snap_compare) -> None:
         await pilot.press("2")
         await until(pilot, lambda: rows(pilot.app, "#plugins-table") == 3)
         await pilot.press("down", "down")
-        await until(pilot, lambda: "database at" in str(pilot.app.query_one("#plugin-manifest").render()))
+        await until(pilot, lambda: "database at" in str(pilot.app.query_one("#plugin-summary").render()))
 
     assert snap_compare(pinned_app(), run_before=loaded)
 

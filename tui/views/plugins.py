@@ -13,7 +13,7 @@ from typing import Any
 
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.markup import escape
 from textual.widgets import DataTable, Static
 
@@ -64,6 +64,7 @@ class PluginsView(PolledView):
     DEFAULT_CSS = """
     PluginsView #plugins-table { height: 3fr; min-height: 5; }
     PluginsView #plugin-detail { height: 2fr; border-top: solid $primary; }
+    PluginsView #plugin-panels { height: auto; }
     """
     BINDINGS = [
         Binding("e", "change('enable')", "Enable", id="plugins.enable"),
@@ -84,7 +85,9 @@ class PluginsView(PolledView):
             table.add_column(title, key=key)
         yield table
         with VerticalScroll(id="plugin-detail"):
-            yield Static("Select a plugin to see its manifest and panels.", id="plugin-manifest")
+            yield Static("Select a plugin to see its manifest and panels.", id="plugin-summary")
+            yield Vertical(id="plugin-panels")
+            yield Static("", id="plugin-manifest", markup=False)
 
     async def fetch(self) -> list[Any]:
         return await self.client.get_items("/plugins", {"limit": 500})
@@ -127,27 +130,28 @@ class PluginsView(PolledView):
             self.work(partial(self._load_detail, name), "plugin-detail")
 
     async def _load_detail(self, name: str) -> None:
-        manifest_box = self.query_one("#plugin-manifest", Static)
+        summary = self.query_one("#plugin-summary", Static)
         try:
             detail = await self.client.get_json(f"/plugins/{name}")
         except ApiProblem as problem:
-            manifest_box.update(f"[b]{escape(name)}[/b]\n{escape(str(problem))}")
+            summary.update(f"[b]{escape(name)}[/b]\n{escape(str(problem))}")
             return
         await self._render_detail(detail)
 
     async def _render_detail(self, detail: Mapping[str, Any]) -> None:
         manifest = detail.get("manifest") or {}
-        self.query_one("#plugin-manifest", Static).update(describe_plugin(detail))
-        scroll = self.query_one("#plugin-detail", VerticalScroll)
+        self.query_one("#plugin-summary", Static).update(describe_plugin(detail))
+        self.query_one("#plugin-manifest", Static).update(describe_manifest(manifest))
+        box = self.query_one("#plugin-panels", Vertical)
         self._detail_generation += 1
         generation = self._detail_generation
         specs = (manifest.get("ui") or {}).get("panels") or [] if isinstance(manifest, Mapping) else []
         panels = [PluginPanel(spec) for spec in specs if isinstance(spec, Mapping)]
         for panel in panels:
             panel.generation = generation
-        await scroll.mount_all(panels)
+        await box.mount_all(panels)
         # Also drops the panels of a render that a newer selection interrupted half-way.
-        await scroll.remove_children([p for p in scroll.query(PluginPanel) if p.generation != generation])
+        await box.remove_children([p for p in box.query(PluginPanel) if p.generation != generation])
 
     def action_change(self, action: str) -> None:
         name = self.selected
@@ -183,8 +187,7 @@ class PluginsView(PolledView):
 
 
 def describe_plugin(detail: Mapping[str, Any]) -> str:
-    """The detail pane's text: state, origin, problems and the manifest's main fields."""
-    manifest = detail.get("manifest") or {}
+    """The top of the detail pane: name, state, origin, error, permissions and problems."""
     head = f"{detail.get('name')} {detail.get('version') or ''} · {detail.get('state')} · {detail.get('origin', '')}"
     lines = [f"[b]{escape(head)}[/b]", escape(str(detail.get("description") or ""))]
     if detail.get("error"):
@@ -192,13 +195,19 @@ def describe_plugin(detail: Mapping[str, Any]) -> str:
     if detail.get("permissions"):
         lines.append(escape(f"permissions: {', '.join(detail['permissions'])}"))
     lines.extend(f"[yellow]problem:[/] {escape(str(p))}" for p in detail.get("problems") or [])
-    if isinstance(manifest, Mapping) and manifest:
-        prefixes = ", ".join(manifest.get("prefix") or [])
-        lines.append(escape(f"api_version {manifest.get('api_version')} · prefix {prefixes}"))
-        if manifest.get("dependencies"):
-            lines.append(escape(f"depends on {', '.join(manifest['dependencies'])}"))
-        for endpoint in manifest.get("endpoints") or []:
-            lines.append(escape(f"  {endpoint.get('method')} {endpoint.get('path')}  {endpoint.get('description', '')}"))
-        if manifest.get("config"):
-            lines.append(escape("config schema: " + json.dumps(manifest["config"], ensure_ascii=False)))
+    return "\n".join(lines)
+
+
+def describe_manifest(manifest: Any) -> str:
+    """The bottom of the detail pane, below the panels: prefixes, dependencies, endpoints, config."""
+    if not isinstance(manifest, Mapping) or not manifest:
+        return ""
+    prefixes = ", ".join(manifest.get("prefix") or [])
+    lines = [f"api_version {manifest.get('api_version')} · prefix {prefixes}"]
+    if manifest.get("dependencies"):
+        lines.append(f"depends on {', '.join(manifest['dependencies'])}")
+    for endpoint in manifest.get("endpoints") or []:
+        lines.append(f"  {endpoint.get('method')} {endpoint.get('path')}  {endpoint.get('description', '')}")
+    if manifest.get("config"):
+        lines.append("config schema: " + json.dumps(manifest["config"], ensure_ascii=False))
     return "\n".join(lines)
