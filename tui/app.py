@@ -187,6 +187,7 @@ class LuminaApp(App[None]):
         self.query_one(TabbedContent).active = tab
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self.screen.minimize()  # a zoomed panel belongs to the tab being left
         for view in event.pane.query(View):
             view.take_focus()
             view.refresh_now()

@@ -46,6 +46,12 @@ async def test_each_declared_panel_renders_and_a_bad_one_only_breaks_its_own_box
         assert notice(panels["Memories"]) == ""
         assert panels["Missing"].border_title == "Missing · stat"
 
+        await pilot.press("z")
+        assert app.screen.maximized is app.query_one("#plugin-detail"), "z zooms into the detail"
+        await pilot.press("3")
+        await pilot.pause()
+        assert app.screen.maximized is None, "another tab un-zooms"
+
 
 def test_stat_panels_accept_a_value_a_mapping_or_a_bare_number() -> None:
     assert stat_text({"value": 42, "unit": "ms"}) == "42 ms"
