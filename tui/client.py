@@ -170,7 +170,10 @@ class LuminaClient:
                 if "text/event-stream" not in response.headers.get("content-type", ""):
                     raise ApiProblem(f"{method} {path} did not answer with an event stream")
                 async for event in source.aiter_sse():
-                    yield event.event, event.data
+                    # httpx-sse keeps the last id across a heartbeat comment and yields an empty
+                    # event for it; the SSE spec dispatches nothing without data.
+                    if event.data:
+                        yield event.event, event.data
         except httpx.TransportError as exc:
             raise Disconnected(f"the stream from {path} broke: {_reason(exc)}") from None
 

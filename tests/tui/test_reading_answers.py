@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
+from lumina_tui.client import LuminaClient
 from lumina_tui.connection import Backoff, Link, Status
 from lumina_tui.metrics import parse_scrape, per_second, quantile_ms
 from lumina_tui.openapi import Field, build_request, operations
@@ -112,3 +114,18 @@ def test_an_event_becomes_one_tail_line_with_a_readable_payload() -> None:
     line = parse_event("plugin.state_changed", data).line()
     assert line == "17:36:06.250  plugin.state_changed     core       plugin=dependent state=disabled builtin=false"
     assert parse_event("ping", "not json").topic == "ping"
+
+
+async def test_a_heartbeat_comment_after_an_event_with_an_id_is_not_an_event() -> None:
+    frames = b"id: 7\nevent: plugin.state_changed\ndata: {}\n\n: ping - 2026-11-23 17:00:00\n\n"
+
+    async def stream(scope, receive, send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/event-stream")]})
+        await send({"type": "http.response.body", "body": frames})
+
+    client = LuminaClient("http://lumina.test", transport=httpx.ASGITransport(app=stream))
+    try:
+        received = [pair async for pair in client.stream_sse("GET", "/events")]
+    finally:
+        await client.aclose()
+    assert received == [("plugin.state_changed", "{}")]
