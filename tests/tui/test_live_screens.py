@@ -75,4 +75,9 @@ async def test_the_event_tail_shows_plugin_state_changes_and_pauses(live_server,
             assert log.line_count == shown
             await pilot.press("p")
             await wait_until(pilot, lambda: log.line_count > shown, what="drawn after resume")
+        await pilot.press("slash")
+        await pilot.press(*"graph.*", "enter")
+        assert events.pattern == "graph.*" and log.line_count == 0, "the filter redraws from the buffer"
+        await pilot.press("slash", *["backspace"] * 7, *"plugin.*", "enter")
+        assert log.line_count == len(events.buffer) > 0
 
