@@ -163,14 +163,13 @@ class PluginContext:
     def router(self, **options: Any) -> APIRouter:
         """An APIRouter under the plugin's prefix: every route authenticates its caller (see
         :mod:`lumina_core.auth`) and its unexpected errors are attributed to this plugin."""
-        from fastapi import APIRouter, Depends
+        from fastapi import APIRouter
 
         from lumina_core.api.routes import plugin_route_class
         from lumina_core.auth import current_user
 
-        route_class = plugin_route_class(self.name, self._kernel.record_route_error)
-        dependencies = [Depends(current_user), *options.pop("dependencies", [])]
-        return APIRouter(prefix=self.manifest.prefix, route_class=route_class, dependencies=dependencies, **options)
+        route_class = plugin_route_class(self.name, self._kernel.record_route_error, current_user)
+        return APIRouter(prefix=self.manifest.prefix, route_class=route_class, **options)
 
     @cached_property
     def data_dir(self) -> Path:

@@ -6,7 +6,9 @@ never multiply the series; requests that matched no route share one label.
 
 from __future__ import annotations
 
+import functools
 import time
+from typing import Any
 
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -42,5 +44,12 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_noting_status)
         finally:
             route = getattr(scope.get("route"), "path", UNMATCHED)
-            REQUESTS.labels(scope["method"], route, str(status)).inc()
-            LATENCY.labels(scope["method"], route).observe(time.perf_counter() - started)
+            counter, latency = _series(scope["method"], route, status)
+            counter.inc()
+            latency.observe(time.perf_counter() - started)
+
+
+@functools.lru_cache(maxsize=8192)
+def _series(method: str, route: str, status: int) -> tuple[Any, Any]:
+    """The labelled children for one (method, route, status): looked up once, not per request."""
+    return REQUESTS.labels(method, route, str(status)), LATENCY.labels(method, route)

@@ -9,7 +9,7 @@ plugin does not scan the host's own routes first however many there are.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from fastapi import FastAPI, HTTPException
 from fastapi.exceptions import RequestValidationError
@@ -27,6 +27,7 @@ from lumina_core.plugins.manifest import Manifest
 log = logging.getLogger("lumina.routes")
 
 RouteErrorHandler = Callable[[str, Request, Exception], Response]
+Authenticate = Callable[[Request], Awaitable[object]]
 _PASS_THROUGH = (HTTPException, StarletteHTTPException, RequestValidationError, LuminaError)
 
 
@@ -35,8 +36,9 @@ class RouteRefused(LuminaError):
     status = 409
 
 
-def plugin_route_class(plugin: str, on_error: RouteErrorHandler) -> type[APIRoute]:
-    """An APIRoute subclass whose unexpected exceptions are answered by ``on_error``."""
+def plugin_route_class(plugin: str, on_error: RouteErrorHandler, authenticate: Authenticate) -> type[APIRoute]:
+    """An APIRoute subclass that authenticates the caller first (raising 401 when it cannot)
+    and answers unexpected exceptions with ``on_error``; cheaper than a FastAPI dependency."""
 
     class PluginRoute(APIRoute):
         owner = plugin
@@ -45,6 +47,7 @@ def plugin_route_class(plugin: str, on_error: RouteErrorHandler) -> type[APIRout
             handler = super().get_route_handler()
 
             async def guarded(request: Request) -> Response:
+                await authenticate(request)
                 try:
                     return await handler(request)
                 except _PASS_THROUGH:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import ipaddress
 import logging
 from typing import ClassVar, Literal
@@ -61,8 +63,11 @@ class Authenticator:
         return user, "token"
 
 
+@functools.lru_cache(maxsize=4096)
 def is_loopback(host: str) -> bool:
-    """True when ``host`` (an address to listen on, or a client's) is this machine only."""
+    """True when ``host`` (an address to listen on, or a client's) is this machine only.
+
+    Asked on every anonymous request, so answers are remembered per address."""
     if host == "localhost":
         return True
     try:

@@ -10,11 +10,11 @@ an error after the headers went out is sent as a ``data:`` event.
 from __future__ import annotations
 
 import base64
+import struct
 import time
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse, Response
 
@@ -212,7 +212,7 @@ def model_body(model: ModelInfo) -> dict[str, Any]:
 def embeddings_body(model: str, vectors: list[list[float]], encoding: str, tokens: int) -> dict[str, Any]:
     def encoded(vector: list[float]) -> Any:
         if encoding == "base64":
-            return base64.b64encode(np.asarray(vector, dtype="<f4").tobytes()).decode()
+            return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
         return vector
 
     return {

@@ -60,7 +60,7 @@ class RateLimitMiddleware:
 
 
 async def _decide(limiter: RateLimiter, settings, request: Request) -> list[tuple[str, Decision]]:  # noqa: ANN001
-    path = request.url.path
+    path = request.scope["path"]  # not request.url: building a URL costs more than the decision
     decisions: list[tuple[str, Decision]] = []
     if not (settings.rate_limit or settings.rate_limit_routes or settings.chat_tokens_per_minute):
         return decisions
