@@ -95,6 +95,12 @@ def panels_server(tmp_path: Path) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
+def memory_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """A server with the memory plugin (threads, recall) and nothing else."""
+    yield from _serve(tmp_path, FIXTURES, "memory")
+
+
+@pytest.fixture
 def auth_server(tmp_path: Path) -> Iterator[LiveServer]:
     """A server that refuses anonymous requests (``LUMINA_REQUIRE_AUTH``), with ``hello`` started."""
     yield from _serve(tmp_path, FIXTURES, "hello", LUMINA_REQUIRE_AUTH="true")

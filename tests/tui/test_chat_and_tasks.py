@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import httpx
-from textual.widgets import DataTable, Input, Markdown, Static
+from textual.widgets import DataTable, Input, Markdown, Select, Static
 
 SIZE = (80, 24)
 
@@ -46,3 +46,21 @@ async def test_tasks_are_listed_with_state_and_error(panels_server, dashboard, w
         assert "succeeded 1" in summary and "scheduler:" in summary
         await pilot.press("t")
         assert "retry: this server does not offer it" in str(app.query_one("TasksView Notice").render())
+
+
+async def test_picking_a_thread_picks_its_brain_and_the_answer_goes_into_that_thread(memory_server, dashboard, wait_until) -> None:
+    async with httpx.AsyncClient(base_url=memory_server.url, timeout=60) as rest:
+        thread = (await rest.post("/threads/", json={"title": "Garden", "brain_id": "home"})).json()
+    app = dashboard(memory_server.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("5")
+        chat = app.query_one("ChatView")
+        await wait_until(pilot, lambda: [t["id"] for t in chat.threads] == [thread["id"]], what="the thread offered")
+        app.query_one("#chat-thread", Select).value = thread["id"]
+        await wait_until(pilot, lambda: app.query_one("#chat-brain", Input).value == "home", what="its brain")
+        app.query_one("#prompt", Input).value = "Tomatoes need sun."
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: len(chat.history) == 2, timeout=60, what="the answer")
+    async with httpx.AsyncClient(base_url=memory_server.url, timeout=30) as rest:
+        messages = (await rest.get(f"/threads/{thread['id']}/messages")).json()
+    assert "Tomatoes need sun." in str(messages)

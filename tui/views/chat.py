@@ -2,8 +2,9 @@
 
 The stream is ``context`` (the memories and sources the context hooks added, and the token
 budget), then ``token`` events, then ``done`` (model and usage) or ``error``. Tokens go into a
-Markdown stream, which merges fast chunks into few redraws. Models come from ``/v1/models``;
-thread and brain are sent as ``thread_id`` and ``brain_id`` when set.
+Markdown stream, which merges fast chunks into few redraws. Model, thread and brain are picked
+above the transcript: models from ``/v1/models``, threads from the memory plugin when it is
+installed; they go as ``model``, ``thread_id`` and ``brain_id`` when set.
 """
 
 from __future__ import annotations
@@ -43,6 +44,18 @@ def describe_done(event: Mapping[str, Any]) -> str:
     return f"{event.get('model', '?')} · {tokens} tokens · {event.get('finish_reason', '')}"
 
 
+def _id_of(model: Any) -> str:
+    return str(model.get("id")) if isinstance(model, Mapping) else str(model)
+
+
+def _offer(select: Select[str], options: list[tuple[str, str]]) -> None:
+    """Replace a Select's options, keeping the choice when it is still offered."""
+    chosen = select.value
+    select.set_options(options)
+    if chosen in {value for _, value in options}:
+        select.value = chosen
+
+
 class ChatView(View):
     """The Chat tab."""
 
@@ -64,40 +77,55 @@ class ChatView(View):
     def __init__(self) -> None:
         super().__init__()
         self.history: list[dict[str, str]] = []
+        self.threads: list[Mapping[str, Any]] = []
 
     def compose(self) -> ComposeResult:
         yield Notice()
         with Horizontal(id="chat-options"):
             yield Select[str]([], prompt="model: server default", id="chat-model", compact=True)
-            yield Input(placeholder="thread id", id="chat-thread", compact=True)
+            yield Select[str]([], prompt="thread: none", id="chat-thread", compact=True)
             yield Input(placeholder="brain: default", id="chat-brain", compact=True)
         yield VerticalScroll(id="transcript")
         yield Input(placeholder="Ask something, Enter sends, Esc leaves", id="prompt")
 
     def refresh_now(self) -> None:
-        self.work(self._load_models, "chat-models")
+        self.work(self._load_choices, "chat-choices")
 
     def on_mount(self) -> None:
         self.refresh_now()
 
-    async def _load_models(self) -> None:
+    async def _load_choices(self) -> None:
+        """Models from ``/v1/models``; the caller's threads (``/auth/me``, then the memory
+        plugin's ``/threads/user/{id}``) when the server has them."""
         if not self.lumina.connected:
             return
         try:
             models = await self.client.get_items("/v1/models")
         except NotAvailable:
             self.say("/v1/models: not available on this server (the default model is used)")
+            models = []
+        _offer(self.query_one("#chat-model", Select), [(_id_of(m), _id_of(m)) for m in models])
+        self.threads = await self._threads()
+        _offer(
+            self.query_one("#chat-thread", Select),
+            [(f"{t.get('title') or 'untitled'} · {str(t['id'])[:8]}", str(t["id"])) for t in self.threads],
+        )
+
+    async def _threads(self) -> list[Mapping[str, Any]]:
+        try:
+            me = await self.client.get_json("/auth/me")
+            threads = await self.client.get_items(f"/threads/user/{me['id']}")
+        except (NotAvailable, KeyError, TypeError):
+            return []
+        return [t for t in threads if isinstance(t, Mapping) and "id" in t]
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        """Picking a thread picks its brain too."""
+        if event.select.id != "chat-thread":
             return
-        except ApiProblem as problem:
-            self.say(f"models: {problem}")
-            return
-        ids = [str(m.get("id")) if isinstance(m, Mapping) else str(m) for m in models]
-        select = self.query_one("#chat-model", Select)
-        chosen = select.value
-        select.set_options((i, i) for i in ids)
-        if chosen in ids:
-            select.value = chosen
-        self.say("")
+        thread = next((t for t in self.threads if str(t["id"]) == event.value), None)
+        if thread is not None and thread.get("brain_id"):
+            self.query_one("#chat-brain", Input).value = str(thread["brain_id"])
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id != "prompt" or not event.value.strip():
@@ -109,13 +137,13 @@ class ChatView(View):
 
     def request_body(self, question: str) -> dict[str, Any]:
         body: dict[str, Any] = {"message": question, "history": list(self.history), "stream": True}
-        model = self.query_one("#chat-model", Select).value
-        if isinstance(model, str):
-            body["model"] = model
-        for field, widget_id in (("thread_id", "#chat-thread"), ("brain_id", "#chat-brain")):
-            value = self.query_one(widget_id, Input).value.strip()
-            if value:
+        for field, widget_id in (("model", "#chat-model"), ("thread_id", "#chat-thread")):
+            value = self.query_one(widget_id, Select).value
+            if isinstance(value, str):
                 body[field] = value
+        brain = self.query_one("#chat-brain", Input).value.strip()
+        if brain:
+            body["brain_id"] = brain
         return body
 
     async def _ask(self, question: str) -> None:
