@@ -23,7 +23,7 @@ from lumina_tui.dialogs import TokenScreen
 from lumina_tui.views.base import View
 from lumina_tui.views.chat import ChatView
 from lumina_tui.views.endpoints import EndpointsView
-from lumina_tui.views.events import EventsView
+from lumina_tui.views.events import EventsView, PluginsChanged
 from lumina_tui.views.overview import OverviewView
 from lumina_tui.views.plugins import PluginsView
 from lumina_tui.views.tasks import TasksView
@@ -191,6 +191,9 @@ class LuminaApp(App[None]):
         for view in event.pane.query(View):
             view.take_focus()
             view.refresh_now()
+
+    def on_plugins_changed(self, _message: PluginsChanged) -> None:
+        self.query_one(PluginsView).refresh_now()
 
     def action_refresh_view(self) -> None:
         self.refresh_views()

@@ -6,6 +6,7 @@ import httpx
 from textual.widgets import DataTable, Input
 
 from lumina_tui.dialogs import ConfirmScreen, TokenScreen
+from lumina_tui.views.plugins import PluginsView
 
 SIZE = (80, 24)
 
@@ -52,6 +53,15 @@ async def test_a_plugin_disabled_through_rest_shows_as_disabled_within_two_secon
             (await rest.post("/plugins/dependent/disable")).raise_for_status()
         seconds = await wait_until(pilot, lambda: "disabled" in plugin_state(app, "dependent"), timeout=5)
         assert seconds <= 2.0
+
+        plugins = app.query_one(PluginsView)
+        plugins.interval = 60.0  # from now on only the event bus can make the table follow quickly
+        plugins.refresh_now()
+        await pilot.pause(0.5)
+        async with httpx.AsyncClient(base_url=live_server.url) as rest:
+            (await rest.post("/plugins/dependent/enable")).raise_for_status()
+        seconds = await wait_until(pilot, lambda: "started" in plugin_state(app, "dependent"), timeout=5)
+        assert seconds < 1.0, "plugin.state_changed on the bus refreshes the table at once"
 
 
 async def test_disable_from_the_dashboard_asks_first_and_then_switches_the_plugin_off(live_server, dashboard, wait_until) -> None:

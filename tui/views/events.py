@@ -18,6 +18,7 @@ from typing import Any
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.widgets import Input, Label, Log
 
 from lumina_tui.client import ApiProblem, Disconnected, NotAvailable
@@ -65,6 +66,10 @@ def summarize(payload: Any) -> str:
         f"{key}={value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}"
         for key, value in payload.items()
     )
+
+
+class PluginsChanged(Message):
+    """The bus said a plugin changed state."""
 
 
 class EventsView(View):
@@ -122,9 +127,12 @@ class EventsView(View):
             await asyncio.sleep(RETRY_S)
 
     def receive(self, events: list[BusEvent]) -> None:
-        """Queue arrivals; they are drawn at the next flush."""
+        """Queue arrivals; they are drawn at the next flush. A plugin's state change also
+        refreshes the Plugins screen at once (its polling is the fallback)."""
         self._pending.extend(events)
         self.received += len(events)
+        if any(event.topic.startswith("plugin.") for event in events):
+            self.post_message(PluginsChanged())
 
     def flush(self) -> None:
         """Draw what arrived since the last flush, in one write (or count it while paused)."""
