@@ -32,6 +32,10 @@ from lumina_core.services.llm.base import (
 from lumina_core.services.model_files import SMOLLM2_135M
 
 
+#: A 135M model drifts off topic at llama.cpp's usual 0.8; a cooler default keeps it factual.
+DEFAULT_TEMPERATURE = 0.3
+
+
 @dataclass(frozen=True)
 class LlamaOptions:
     """How llama.cpp runs the model.
@@ -244,7 +248,7 @@ class EmbeddedProvider:
         llama = self.llama
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         scanner = _StopScanner(prompt.stops)
-        temperature = 0.8 if options.temperature is None else options.temperature
+        temperature = DEFAULT_TEMPERATURE if options.temperature is None else options.temperature
         finish: FinishReason = "length"
         generated = 0
         for token in llama.generate(prompt.tokens, temp=temperature, top_p=0.95, top_k=40, reset=True):
