@@ -5,11 +5,7 @@ from __future__ import annotations
 import httpx
 from textual.widgets import DataTable, Input, Markdown, Select, Static
 
-SIZE = (80, 24)
-
-
-def header(app) -> str:
-    return app.status.describe()
+from tests.tui.screens import SIZE, header
 
 
 async def test_chat_streams_the_answer_and_says_which_context_and_model_were_used(live_server, dashboard, wait_until) -> None:

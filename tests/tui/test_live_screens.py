@@ -3,20 +3,9 @@
 from __future__ import annotations
 
 import httpx
-from textual.widgets import DataTable, Log, Tree
+from textual.widgets import Log, Tree
 
-SIZE = (80, 24)
-
-
-def header(app) -> str:
-    return app.status.describe()
-
-
-def plugin_state(app, name: str) -> str:
-    table = app.query_one("#plugins-table", DataTable)
-    if name not in {key.value for key in table.rows}:
-        return ""
-    return str(table.get_cell(name, "state"))
+from tests.tui.screens import SIZE, header, plugin_state
 
 
 async def test_an_endpoint_form_is_generated_from_openapi_and_sent(live_server, dashboard, wait_until) -> None:

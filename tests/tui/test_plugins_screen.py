@@ -7,19 +7,7 @@ from textual.widgets import DataTable, Input
 
 from lumina_tui.dialogs import ConfirmScreen, TokenScreen
 from lumina_tui.views.plugins import PluginsView
-
-SIZE = (80, 24)
-
-
-def header(app) -> str:
-    return app.status.describe()
-
-
-def plugin_state(app, name: str) -> str:
-    table = app.query_one("#plugins-table", DataTable)
-    if name not in {key.value for key in table.rows}:
-        return ""
-    return str(table.get_cell(name, "state"))
+from tests.tui.screens import SIZE, header, plugin_state
 
 
 async def test_overview_shows_version_health_and_plugin_states(live_server, dashboard, wait_until) -> None:
