@@ -16,6 +16,9 @@ contain the expected fact, with the time per answer.
 
     .venv/bin/python -m ops.bench.knowledge
     .venv/bin/python -m ops.bench.knowledge --data-dir /tmp/kb --qa    # keep the index between runs
+    .venv/bin/python -m ops.bench.knowledge --data-dir /tmp/kb --naive 12   # + the naive RAG baseline
+    .venv/bin/python -m ops.bench.knowledge --crawl          # + crawl request → searchable
+    .venv/bin/python -m ops.bench.knowledge --scale 100000   # only: search p50/p95 at 100K passages
 """
 
 from __future__ import annotations
@@ -105,7 +108,7 @@ async def retrieval(host: Host, questions: list[Question]) -> dict[str, dict[str
 
 async def wiki_qa(host: Host, questions: list[Question]) -> dict[str, float]:
     """Share of wiki_qa answers containing the expected fact, and seconds per answer."""
-    right = cited = 0
+    right = cited = phrased = 0
     seconds: list[float] = []
     for q in questions:
         started = time.perf_counter()
@@ -114,12 +117,31 @@ async def wiki_qa(host: Host, questions: list[Question]) -> dict[str, float]:
         body = response.json()
         right += q.states(body.get("answer", ""))
         cited += bool(body.get("cite_ids"))
-    return {"accuracy": right / len(questions), "cited": cited / len(questions),
+        phrased += body.get("method") == "phrased"
+    return {"accuracy": right / len(questions), "cited": cited / len(questions), "phrased": phrased / len(questions),
             "mean_s": statistics.mean(seconds), "p95_s": sorted(seconds)[int(0.95 * (len(seconds) - 1))]}
 
 
+async def naive_rag(host: Host, questions: list[Question]) -> dict[str, float]:
+    """The baseline: BM25 top 3 passages and the question straight to the model, answer as is."""
+    llm = host.kernel.services.get("llm")
+    right = 0
+    seconds: list[float] = []
+    for q in questions:
+        started = time.perf_counter()
+        hits = (await host.client.post("/knowledge/search", json={"query": q.question, "k": 3, "mode": "bm25"})).json()
+        context = "\n\n".join(f"{h['title']}: {h['text']}" for h in hits["hits"])
+        messages = [{"role": "system", "content": "Answer the question using the passages."},
+                    {"role": "user", "content": f"{context}\n\nQuestion: {q.question}"}]
+        answer = (await llm.chat(messages, max_tokens=48, temperature=0.0)).text
+        seconds.append(time.perf_counter() - started)
+        right += q.states(answer)
+    return {"accuracy": right / len(questions), "cited": 0.0, "mean_s": statistics.mean(seconds),
+            "p95_s": sorted(seconds)[int(0.95 * (len(seconds) - 1))], "questions": len(questions)}
+
+
 def report(ingested: dict[str, float], retrieved: dict[str, dict[str, float]], qa: dict[str, float] | None,
-           questions: int) -> None:
+           questions: int, naive: dict[str, float] | None = None) -> None:
     print(f"ingest: {ingested['pages']} pages → {ingested['passages']} passages in {ingested['seconds']:.1f} s")
     print(f"{questions} questions; a hit is a passage of the right article containing the answer")
     print(f"{'mode':8} {'hit@1':>6} {'hit@3':>6} {'p50 ms':>7} {'p95 ms':>7}  hit@1 vs bm25")
@@ -129,7 +151,11 @@ def report(ingested: dict[str, float], retrieved: dict[str, dict[str, float]], q
         print(f"{mode:8} {r['hit@1']:6.2f} {r['hit@3']:6.2f} {r['p50_ms']:7.1f} {r['p95_ms']:7.1f}  ×{r['hit@1'] / base:.2f}")
     if qa:
         print(f"wiki_qa: {qa['accuracy']:.2f} answers contain the fact, {qa['cited']:.2f} cite passages, "
+              f"{qa['phrased']:.2f} phrased by the model (the rest: the evidence sentence), "
               f"{qa['mean_s']:.2f} s mean / {qa['p95_s']:.2f} s p95 per answer")
+    if naive:
+        print(f"naive RAG (BM25 top 3 + the model), first {naive['questions']:.0f} questions: {naive['accuracy']:.2f} "
+              f"answers contain the fact, {naive['mean_s']:.2f} s mean / {naive['p95_s']:.2f} s p95 per answer")
 
 
 def _wiki_server_module() -> Any:
@@ -224,7 +250,7 @@ CRAWLED = ("Allan Dwan", "Apollo 8")
 CRAWL_QUERIES = {"Allan Dwan": "Allan Dwan film director", "Apollo 8": "Apollo 8 lunar orbit crew"}
 
 
-async def main(data_dir: Path, with_qa: bool, limit: int | None, with_crawl: bool, scale: int) -> None:
+async def main(data_dir: Path, with_qa: bool, limit: int | None, with_crawl: bool, scale: int, naive: int) -> None:
     questions = load_questions()[:limit]
     if scale:
         figures = await search_at_scale(scale, questions)
@@ -235,7 +261,8 @@ async def main(data_dir: Path, with_qa: bool, limit: int | None, with_crawl: boo
         ingested = await ingest(host)
         retrieved = await retrieval(host, questions)
         qa = await wiki_qa(host, questions) if with_qa else None
-    report(ingested, retrieved, qa, len(questions))
+        baseline = await naive_rag(host, questions[:naive]) if naive else None
+    report(ingested, retrieved, qa, len(questions), baseline)
     if with_crawl:
         for title, seconds in (await crawl_to_searchable(CRAWLED, CRAWL_QUERIES)).items():
             print(f"crawl request → searchable, '{title}': {seconds:.2f} s")
@@ -248,7 +275,8 @@ if __name__ == "__main__":
     parser.add_argument("--limit", type=int, default=None, help="Only the first N questions.")
     parser.add_argument("--crawl", action="store_true", help="Also time crawl request → searchable on a local wiki.")
     parser.add_argument("--scale", type=int, default=0, help="Only time hybrid search with N synthetic passages.")
+    parser.add_argument("--naive", type=int, default=0, help="Also run the naive RAG baseline on the first N questions.")
     args = parser.parse_args()
     folder = args.data_dir or Path(tempfile.mkdtemp(prefix="lumina-bench-knowledge-"))
     folder.mkdir(parents=True, exist_ok=True)
-    asyncio.run(main(folder, args.qa, args.limit, args.crawl, args.scale))
+    asyncio.run(main(folder, args.qa, args.limit, args.crawl, args.scale, args.naive))
