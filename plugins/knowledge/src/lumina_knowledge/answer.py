@@ -28,6 +28,7 @@ ANSWER_TOKENS = 24
 #: The embedded model reads prompts one token at a time (see lumina_core's LlamaOptions), so
 #: the model is asked only when the evidence sentence is long enough to need shortening.
 SHORT_SENTENCE_WORDS = 20
+FOCUS_WORDS = 32
 UNKNOWN = "I don't know: the knowledge base has nothing that answers this yet. I noted the question as a gap to fill."
 _YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b|\b\d{1,4}\s?(BC|AD|BCE|CE)\b")
 _NUMBER = re.compile(r"\d")
@@ -192,12 +193,29 @@ def _confident(found: Sequence[Evidence]) -> bool:
 
 
 def _prompt(question: str, found: Sequence[Evidence]) -> list[dict[str, str]]:
-    """Only the best sentence: the check accepts nothing else, and a short prompt is fast."""
-    evidence = found[0].sentence
+    """Only the best sentence (the check accepts nothing else), and of a long one only the part
+    around the question's words: a short prompt is fast, and a fact cut off by the window makes
+    the check fall back to the whole sentence, so nothing is lost."""
+    evidence = focus(found[0].sentence, question)
     return [
         {"role": "system", "content": "Answer in one short sentence from the text."},
         {"role": "user", "content": f"Text: {evidence}\nQuestion: {question}"},
     ]
+
+
+def focus(sentence: str, question: str) -> str:
+    """The FOCUS_WORDS-word window of a long sentence holding most of the question's terms,
+    centred on them."""
+    words = sentence.split()
+    if len(words) <= FOCUS_WORDS:
+        return sentence
+    asked = set(terms(question))
+    present = [bool(asked & set(terms(word))) for word in words]
+    starts = range(len(words) - FOCUS_WORDS + 1)
+    best = max(starts, key=lambda start: (sum(present[start : start + FOCUS_WORDS]), -start))
+    hits = [i for i in range(best, best + FOCUS_WORDS) if present[i]] or [best + FOCUS_WORDS // 2]
+    centred = min(max(sum(hits) // len(hits) - FOCUS_WORDS // 2, 0), len(words) - FOCUS_WORDS)
+    return " ".join(words[centred : centred + FOCUS_WORDS])
 
 
 def _cite_ids(found: Sequence[Evidence]) -> list[str]:
