@@ -31,3 +31,15 @@ async def test_bad_requests_get_the_error_envelope(lumina_host):
         assert empty.status_code == 422 and empty.json()["error"]["field"] == "pages"
         assert unknown.status_code == 404 and "crawl it first" in unknown.json()["error"]["message"]
         assert too_deep.status_code == 422 and too_deep.json()["error"]["field"] == "query.depth"
+
+
+async def test_a_page_with_the_same_text_as_another_is_a_duplicate_not_indexed_twice(lumina_host):
+    text = "'''Aardvark''' is a burrowing mammal of Africa. It eats ants and termites at night."
+    pages = [{"title": "Aardvark", "wikitext": text}, {"title": "Orycteropus afer", "wikitext": text}]
+    async with lumina_host(plugins=PLUGINS) as host:
+        response = await host.client.post("/crawler/pages", json={"pages": pages})
+        assert [i["status"] for i in response.json()["items"]] == ["added", "duplicate"]
+        assert (await host.client.get("/knowledge/stats")).json()["articles"] == 1
+        twin = (await host.client.get("/graph/nodes/Orycteropus afer")).json()
+        around = (await host.client.get(f"/graph/neighbors/{twin['id']}")).json()
+        assert [n["title"] for n in around["nodes"]] == ["Aardvark"]
