@@ -200,11 +200,11 @@ async def search_at_scale(n: int, questions: list[Question], rounds: int = 3) ->
     import uuid
 
     import numpy as np
-
-    from lumina_core.services.vectors import Point, SparseVector
     from lumina_knowledge.bm25 import passage_vector
     from lumina_knowledge.index import COLLECTION, DENSE, SPARSE
-    from lumina_knowledge.text import term_index, terms
+    from lumina_knowledge.text import terms
+
+    from lumina_core.services.vectors import Point, SparseVector
 
     rng = np.random.default_rng(9)
     vocabulary = sorted({t for q in questions for t in terms(q.question)}) + [f"filler{i}" for i in range(30_000)]

@@ -39,7 +39,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 def ingest(path: Path, env: dict[str, str], *options: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([LUMINA, "knowledge", "ingest", str(path), *options], env=env, capture_output=True,
+    return subprocess.run([LUMINA, "knowledge", "ingest", str(path), *options], env=env, capture_output=True, check=False,
                           text=True, timeout=240)
 
 
