@@ -39,6 +39,9 @@ from lumina_core.testing import Host, host_settings, running_host
 ROOT = Path(__file__).resolve().parents[2]
 EXCERPT = ROOT / "tests" / "data" / "wiki" / "enwiki-excerpt-2016.xml.bz2"
 QUESTIONS = ROOT / "tests" / "data" / "wiki" / "questions.jsonl"
+#: The same kind of questions, worded away from the passages (fewer shared words): a check of
+#: how far the figures on the main set hold for questions written without reading the text.
+PARAPHRASED = ROOT / "tests" / "data" / "wiki" / "questions_paraphrased.jsonl"
 #: hybrid first, so its latency includes embedding the question (the others then reuse the
 #: embedder's cache, as a real follow-up query would not).
 MODES = ("hybrid", "bm25", "dense", "rrf")
@@ -260,9 +263,12 @@ async def main(data_dir: Path, with_qa: bool, limit: int | None, with_crawl: boo
     async with running_host(host_settings(data_dir, ["knowledge", "crawler"])) as host:
         ingested = await ingest(host)
         retrieved = await retrieval(host, questions)
+        reworded = await retrieval(host, load_questions(PARAPHRASED))
         qa = await wiki_qa(host, questions) if with_qa else None
         baseline = await naive_rag(host, questions[:naive]) if naive else None
     report(ingested, retrieved, qa, len(questions), baseline)
+    print(f"paraphrased set ({len(load_questions(PARAPHRASED))} questions), hit@1 / hit@3: "
+          + ", ".join(f"{mode} {r['hit@1']:.2f} / {r['hit@3']:.2f}" for mode, r in sorted(reworded.items())))
     if with_crawl:
         for title, seconds in (await crawl_to_searchable(CRAWLED, CRAWL_QUERIES)).items():
             print(f"crawl request → searchable, '{title}': {seconds:.2f} s")
