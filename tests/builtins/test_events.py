@@ -10,7 +10,7 @@ import httpx
 import pytest
 import websockets
 
-from lumina_core.services.testing import LuminaProcess, backend  # noqa: F401 - fixture
+from lumina_core.testing import LuminaProcess
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "plugins"
 

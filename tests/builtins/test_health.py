@@ -11,8 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from lumina_core.services.testing import LuminaProcess, backend  # noqa: F401 - fixture
-from lumina_core.testing import free_port
+from lumina_core.testing import LuminaProcess, free_port
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "plugins"
 

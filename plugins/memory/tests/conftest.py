@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from lumina_core.contract import ChatRequest, ChatTurn, Message, Usage
-from lumina_core.services.testing import redis_backend  # noqa: F401 - a fixture of the core test kit
 from lumina_core.testing import Host, HostFactory
 
 MemoryHost = Callable[..., AbstractAsyncContextManager[Host]]

@@ -14,7 +14,6 @@ from lumina_core.errors import ValidationFailed
 from lumina_core.services.bus import EventBus, build_bus
 from lumina_core.services.bus import store as event_store
 from lumina_core.services.bus.redis import RedisBackend
-from lumina_core.services.testing import backend, redis_backend  # noqa: F401 - fixtures
 from lumina_core.testing import host_settings
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "plugins"

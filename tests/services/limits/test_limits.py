@@ -8,7 +8,7 @@ import pytest
 
 from lumina_core.contract import ChatRequest, ChatTurn, Message, Usage
 from lumina_core.services.limits import RateLimited
-from lumina_core.services.testing import LuminaProcess, backend, redis_backend  # noqa: F401 - fixtures
+from lumina_core.testing import LuminaProcess
 
 
 async def test_over_the_default_limit_a_caller_gets_429_with_retry_after(lumina_host, backend):

@@ -11,8 +11,7 @@ from typing import Any
 import httpx
 
 from lumina_core.services.tasks import TaskQueue, build_queue
-from lumina_core.services.testing import LuminaProcess, backend, redis_backend, settings_env  # noqa: F401
-from lumina_core.testing import host_settings
+from lumina_core.testing import LuminaProcess, host_settings, settings_env
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "plugins"
 FAST_RETRIES = {"task_backoff": 0.05, "task_max_attempts": 3}
