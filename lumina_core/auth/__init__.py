@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from fastapi import Depends
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 
 from lumina_core.errors import LuminaError
 
@@ -42,8 +42,8 @@ class Forbidden(LuminaError):
     status = 403
 
 
-async def current_user(request: Request) -> User:
-    """The caller, authenticated once per request (401 when it cannot be)."""
+async def current_user(request: HTTPConnection) -> User:
+    """The caller (of a request or a WebSocket), authenticated once (401 when it cannot be)."""
     known = getattr(request.state, "user", None)
     if known is not None:
         return known

@@ -14,11 +14,13 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, Query, WebSocket, WebSocketDisconnect, status
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from lumina_core.auth import current_user, require_admin
 from lumina_core.context import PluginContext
 from lumina_core.contract import ChatTurn, EventHandler, HealthCheck
+from lumina_core.errors import LuminaError
 from lumina_core.hookspecs import hookimpl
 from lumina_core.plugins.records import PluginRecord
 from lumina_core.services.bus import EventBus, build_bus
@@ -82,7 +84,9 @@ async def health_check(ctx: PluginContext) -> HealthCheck:
 def register_routes(ctx: PluginContext) -> APIRouter:
     router = APIRouter(tags=["events"])
 
-    @router.get("/events", summary="Live events as Server-Sent Events, filtered by type")
+    # Events are host-wide (they name other users), so the live feed is an operator's view.
+    @router.get("/events", summary="Live events as Server-Sent Events, filtered by type (admin)",
+                dependencies=[Depends(require_admin)])
     async def events_feed(type: list[str] | None = _TYPE_QUERY) -> EventSourceResponse:  # noqa: A002
         patterns = _patterns(type)
 
@@ -98,6 +102,12 @@ def register_routes(ctx: PluginContext) -> APIRouter:
     @router.websocket("/stream")
     async def events_socket(websocket: WebSocket, type: list[str] | None = _TYPE_QUERY) -> None:  # noqa: A002
         patterns = _patterns(type)
+        try:
+            await require_admin(await current_user(websocket))
+        except LuminaError as refused:  # accepted first, so the client reads the reason
+            await websocket.accept()
+            await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason=refused.message[:120])
+            return
         async with _bus(ctx).listen(patterns) as queue:
             await websocket.accept()
             closed = asyncio.ensure_future(_until_closed(websocket))

@@ -71,3 +71,17 @@ async def test_a_websocket_client_receives_events_as_json(server):
             if event["payload"]["action"] == "disable":
                 break
     assert event["payload"]["plugin"] == "hello"
+
+
+async def test_the_live_feed_is_for_admins_when_sign_in_is_required(tmp_path) -> None:
+    server = LuminaProcess.serve(tmp_path / "data", tmp_path / "server.log", require_auth=1)
+    try:
+        feed = httpx.get(f"{server.url}/events", timeout=10)
+        assert feed.status_code == 401 and feed.json()["error"]["type"] == "unauthenticated"
+        async with websockets.connect(server.url.replace("http://", "ws://") + "/stream") as socket:
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await socket.recv()
+        assert closed.value.rcvd.code == 1008
+        assert closed.value.rcvd.reason.startswith("sign in first")
+    finally:
+        server.stop()
