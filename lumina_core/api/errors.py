@@ -13,6 +13,8 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -70,6 +72,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(LuminaError, _on_lumina_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
+    for outage in (RedisConnectionError, RedisTimeoutError):
+        app.add_exception_handler(outage, _on_store_unreachable)
     app.add_exception_handler(Exception, _on_unexpected)
 
 
@@ -95,6 +99,13 @@ async def _on_validation_error(request: Request, exc: Exception) -> Response:
     problems = [(field_path(e["loc"]), e["msg"]) for e in exc.errors()]
     message = "; ".join(f"{where}: {what}" for where, what in problems) or "the request is not valid"
     return error_response(request, 422, "validation_error", message, problems[0][0] if problems else None)
+
+
+async def _on_store_unreachable(request: Request, exc: Exception) -> Response:
+    """Redis away is an outage of one part, not a bug: 503, and the part recovers by itself."""
+    log.warning("Redis unreachable on %s %s: %s", request.method, request.url.path, exc)
+    message = f"Redis is unreachable ({exc}); this part works again by itself when Redis returns"
+    return error_response(request, 503, "unavailable", message, None, {"Retry-After": "2"})
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> Response:

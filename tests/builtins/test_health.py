@@ -88,12 +88,15 @@ def test_redis_going_away_degrades_the_host_which_recovers_when_it_returns(own_r
         assert checks["redis"]["status"] == "degraded" and "cannot reach" in checks["redis"]["detail"]
         assert httpx.get(f"{server.url}/health/ready", timeout=10).status_code == 200
         assert httpx.get(f"{server.url}/plugins", timeout=10).status_code == 200  # still serving
+        refused = httpx.post(f"{server.url}/tasks", json={"echo": "lost?"}, timeout=30)
+        assert refused.status_code == 503, (refused.text, server.output()[-3000:])
+        assert refused.json()["error"]["type"] == "unavailable" and refused.headers["retry-after"] == "2"
 
         own_redis.start()
         body = wait_for_status(server.url, "ok")
         assert body["status"] == "ok", (body, server.output()[-2000:])
         task = httpx.post(f"{server.url}/tasks", json={"echo": "back"}, timeout=10)
-        assert task.status_code == 202, task.text
+        assert task.status_code == 202, (task.text, server.output()[-4000:])
         deadline = time.monotonic() + 20
         while (record := httpx.get(f"{server.url}{task.headers['location']}", timeout=10).json()).get("state") != "succeeded":
             assert time.monotonic() < deadline, (record, server.output()[-3000:])

@@ -24,6 +24,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -254,5 +256,12 @@ class RedisBackend:
 
 
 def connect(url: str) -> aioredis.Redis:
-    """A client that fails fast while Redis is down (so health says so) and reconnects by itself."""
-    return aioredis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=None, health_check_interval=10)
+    """A client that fails fast while Redis is down (so health says so) and reconnects by itself:
+    a pooled connection that died with a restarted Redis is replaced and the command retried."""
+    return aioredis.Redis.from_url(
+        url,
+        socket_connect_timeout=1.0,
+        socket_timeout=None,
+        health_check_interval=10,
+        retry=Retry(ExponentialBackoff(cap=0.25, base=0.01), retries=3),
+    )
