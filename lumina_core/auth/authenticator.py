@@ -39,7 +39,7 @@ class Authenticator:
         return "every request must authenticate (Authorization: Bearer <access token or API key>)"
 
     async def authenticate(self, request: Request) -> tuple[User, Method]:
-        header = request.headers.get("authorization")
+        header = _authorization(request.scope["headers"])
         if header is None:
             if self.allow_anonymous and _from_loopback(request):
                 return LOCAL_USER, "anonymous"
@@ -77,4 +77,13 @@ def is_loopback(host: str) -> bool:
 
 
 def _from_loopback(request: Request) -> bool:
-    return request.client is not None and is_loopback(request.client.host)
+    client = request.scope.get("client")
+    return client is not None and is_loopback(client[0])
+
+
+def _authorization(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """The Authorization header, read from the raw ASGI headers: this runs on every request."""
+    for name, value in headers:
+        if name == b"authorization":
+            return value.decode("latin-1")
+    return None

@@ -35,6 +35,9 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         kernel = scope["app"].state.kernel
+        if not _any_limit(kernel.settings):  # a host without limits pays nothing per request
+            await self.app(scope, receive, send)
+            return
         try:
             limiter: RateLimiter = kernel.services.get(SERVICE)
         except ServiceUnavailable:
@@ -62,8 +65,6 @@ class RateLimitMiddleware:
 async def _decide(limiter: RateLimiter, settings, request: Request) -> list[tuple[str, Decision]]:  # noqa: ANN001
     path = request.scope["path"]  # not request.url: building a URL costs more than the decision
     decisions: list[tuple[str, Decision]] = []
-    if not (settings.rate_limit or settings.rate_limit_routes or settings.chat_tokens_per_minute):
-        return decisions
     caller = await _caller(request)
     if settings.rate_limit:
         decisions.append((f"requests per {_window(settings.rate_limit)}", await limiter.hit(settings.rate_limit, "api", caller)))
@@ -85,6 +86,10 @@ async def _caller(request: Request) -> str:
     except LuminaError:
         client = request.client
         return f"addr:{client.host if client else 'unknown'}"
+
+
+def _any_limit(settings) -> bool:  # noqa: ANN001
+    return bool(settings.rate_limit or settings.rate_limit_routes or settings.chat_tokens_per_minute)
 
 
 def _window(limit: str) -> str:
