@@ -118,11 +118,21 @@ def register_routes(ctx: PluginContext) -> APIRouter:
                     if not getting.done():
                         getting.cancel()
                         break
-                    await websocket.send_json(getting.result())
+                    await websocket.send_json(stream_message(getting.result()))
             finally:
                 closed.cancel()
 
     return router
+
+
+#: Names the seeds' browser clients know some events by, sent along as ``seed_type``.
+SEED_TYPES = {"graph.node_added": "GRAPH_ADD"}
+
+
+def stream_message(event: Mapping[str, Any]) -> dict[str, Any]:
+    """An event as sent on ``/stream``: unchanged, plus the seeds' name where it has one."""
+    seed = SEED_TYPES.get(event["type"])
+    return {**event, "seed_type": seed} if seed else dict(event)
 
 
 def _bus(ctx: PluginContext) -> EventBus:

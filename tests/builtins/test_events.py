@@ -10,6 +10,7 @@ import httpx
 import pytest
 import websockets
 
+from lumina_core.builtins.events import stream_message
 from lumina_core.testing import LuminaProcess
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "plugins"
@@ -85,3 +86,10 @@ async def test_the_live_feed_is_for_admins_when_sign_in_is_required(tmp_path) ->
         assert closed.value.rcvd.reason.startswith("sign in first")
     finally:
         server.stop()
+
+
+def test_graph_events_carry_the_seeds_name_for_browser_graphs() -> None:
+    added = {"type": "graph.node_added", "v": 1, "payload": {"id": "Apollo_8"}}
+    assert stream_message(added) == {**added, "seed_type": "GRAPH_ADD"}
+    other = {"type": "plugin.state_changed", "v": 1, "payload": {}}
+    assert stream_message(other) == other
