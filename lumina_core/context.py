@@ -15,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lumina_core.errors import PermissionDenied
+from lumina_core.errors import LuminaError, PermissionDenied
 from lumina_core.plugins.manifest import Manifest
 
 if TYPE_CHECKING:
@@ -134,6 +134,15 @@ class PluginContext:
     @property
     def kv(self) -> Any:
         return self._core_service("kv")
+
+    async def publish(self, event_type: str, payload: Mapping[str, Any]) -> None:
+        """Publish an event as this plugin (``events:publish``). Events inform, so a bus that is
+        away is logged here rather than failing the work that caused the event."""
+        self.require("events:publish", purpose=f"publish {event_type}")
+        try:
+            await self.events.publish(event_type, payload, source=self.name)
+        except LuminaError as exc:
+            self.logger.warning("could not publish %s: %s", event_type, exc.message)
 
     def service(self, name: str) -> Any:
         """A service by name: a core one by its own permission, another plugin's by ``service:<name>``."""

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from lumina_core.contract import ChatRequest, Message
+from lumina_core.errors import PermissionDenied
 from lumina_core.kernel import StartupFailed
 from lumina_core.testing import HostFactory
 
@@ -135,3 +136,14 @@ async def test_strict_mode_refuses_to_start_with_a_broken_plugin(host) -> None:
     with pytest.raises(StartupFailed, match="setup-error: failed: startup failed"):
         async with host("hello", "setup-error", strict=True):
             pass
+
+
+async def test_publishing_needs_the_permission_and_a_missing_bus_is_only_logged(host, caplog) -> None:
+    async with host("hello", "good-context") as h:
+        quiet = h.kernel.get("good-context").context
+        with pytest.raises(PermissionDenied, match="'good-context' needs permission 'events:publish'"):
+            await quiet.publish("hello.said", {})
+        allowed = h.kernel.get("hello").context
+        h.kernel.services.withdraw("events", owner=h.kernel.services.owner("events"))
+        await allowed.publish("hello.said", {"to": "nobody"})
+        assert "could not publish hello.said" in caplog.text

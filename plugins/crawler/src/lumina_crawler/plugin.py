@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from lumina_core.context import PluginContext
 from lumina_core.contract import PeriodicJob
-from lumina_core.errors import LuminaError, NotFound
+from lumina_core.errors import NotFound
 from lumina_core.hookspecs import hookimpl
 from lumina_crawler.cli import ingest_command, knowledge_group
 from lumina_crawler.crawl import DAY, Crawler, CrawlRequest
@@ -64,7 +64,7 @@ def startup(ctx: PluginContext) -> None:
 def ingestor(ctx: PluginContext) -> Ingestor:
     """An ingestor bound to the services as they are now (the knowledge plugin may reload)."""
     settings = crawler_settings(ctx.config)
-    return Ingestor(_state.graph, ctx.service("knowledge"), _publisher(ctx), wiki_url=settings.article_url_base)
+    return Ingestor(_state.graph, ctx.service("knowledge"), ctx.publish, wiki_url=settings.article_url_base)
 
 
 def crawler(ctx: PluginContext) -> Crawler:
@@ -96,16 +96,6 @@ def register_periodic_jobs(ctx: PluginContext) -> list[PeriodicJob]:
             await ctx.tasks.submit(task, owner=ctx.name)
 
     return [PeriodicJob("crawler.recrawl", RECRAWL_CRON, recrawl)]
-
-
-def _publisher(ctx: PluginContext):
-    async def publish(event_type: str, payload: Mapping[str, Any]) -> None:
-        try:
-            await ctx.events.publish(event_type, payload, source=ctx.name)
-        except LuminaError as exc:
-            log.warning("could not publish %s: %s", event_type, exc.message)
-
-    return publish
 
 
 @hookimpl

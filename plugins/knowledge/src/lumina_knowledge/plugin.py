@@ -58,7 +58,7 @@ def register_services(ctx: PluginContext) -> Mapping[str, Any]:
     ctx.on_stop(stats.close)
     ctx.on_stop(gaps.close)
     index = KnowledgeIndex(ctx.vectors, ctx.embedder, stats)
-    _state.service = KnowledgeService(index, gaps, _publisher(ctx))
+    _state.service = KnowledgeService(index, gaps, ctx.publish)
     _state.qa = WikiQA(_state.service, ctx.llm)
     return {"knowledge": _state.service}
 
@@ -66,16 +66,6 @@ def register_services(ctx: PluginContext) -> Mapping[str, Any]:
 @hookimpl
 async def startup(ctx: PluginContext) -> None:
     await _state.service.index.open()
-
-
-def _publisher(ctx: PluginContext):
-    async def publish(event_type: str, payload: Mapping[str, Any]) -> None:
-        try:
-            await ctx.events.publish(event_type, payload, source=ctx.name)
-        except LuminaError as exc:
-            log.warning("could not publish %s: %s", event_type, exc.message)
-
-    return publish
 
 
 @hookimpl
