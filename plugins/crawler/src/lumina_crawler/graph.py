@@ -9,14 +9,13 @@ node before its page is fetched, and every source (API or dump) agrees on them.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
-import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
+
+from lumina_core.storage import SQLiteFile
 
 NodeKind = Literal["article", "disambiguation", "missing", "redirect", "candidate"]
 Relation = Literal["links_to", "redirects_to", "may_refer_to"]
@@ -80,21 +79,16 @@ class GraphStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(_SCHEMA)
+        self._sql = SQLiteFile(self.path, _SCHEMA, rows_by_name=True)
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._sql.close()
 
     # --- writing ---------------------------------------------------------------------------
 
     def put(self, node: Node) -> bool:
         """Insert or update ``node``; True when it is new: unknown, or only a link target so far."""
-        with self._transaction() as db:
+        with self._sql.transaction() as db:
             known = db.execute("SELECT kind FROM nodes WHERE id = ?", (node.id,)).fetchone()
             db.execute(
                 "INSERT INTO nodes (id, title, kind, summary, fingerprint, revision, fetched_at, url) "
@@ -109,7 +103,7 @@ class GraphStore:
     def link(self, source: str, targets: Iterable[str], relation: Relation) -> list[str]:
         """Link ``source`` to the titles ``targets`` (unknown ones become candidates); return new ids."""
         created: list[str] = []
-        with self._transaction() as db:
+        with self._sql.transaction() as db:
             for title in dict.fromkeys(targets):
                 target = node_id(title)
                 inserted = db.execute(
@@ -125,7 +119,7 @@ class GraphStore:
 
     def replace_links(self, source: str, targets: Sequence[str], relation: Relation) -> list[str]:
         """Make ``targets`` the only ``relation`` links of ``source`` (a page was edited)."""
-        with self._transaction() as db:
+        with self._sql.transaction() as db:
             db.execute("DELETE FROM links WHERE source = ? AND relation = ?", (source, relation))
         return self.link(source, targets, relation)
 
@@ -133,14 +127,14 @@ class GraphStore:
 
     def get(self, node: str) -> Node | None:
         """A node by id, or by title when no id matches."""
-        row = self._one("SELECT * FROM nodes WHERE id = ?", (node,)) or self._one(
+        row = self._sql.one("SELECT * FROM nodes WHERE id = ?", (node,)) or self._sql.one(
             "SELECT * FROM nodes WHERE title = ?", (node,)
         )
         return Node(**dict(row)) if row else None
 
     def with_fingerprint(self, fingerprint: str, *, other_than: str) -> Node | None:
         """Another article with exactly this clean text (a duplicate), if there is one."""
-        row = self._one(
+        row = self._sql.one(
             "SELECT * FROM nodes WHERE fingerprint = ? AND id != ? AND kind = 'article' LIMIT 1",
             (fingerprint, other_than),
         )
@@ -165,9 +159,9 @@ class GraphStore:
         return nodes, [e for e in edges.values() if e.source in kept and e.target in kept]
 
     def stats(self) -> dict[str, Any]:
-        kinds = dict(self._all("SELECT kind, COUNT(*) FROM nodes GROUP BY kind"))
-        relations = dict(self._all("SELECT relation, COUNT(*) FROM links GROUP BY relation"))
-        last = self._one("SELECT MAX(fetched_at) FROM nodes")[0]
+        kinds = dict(self._sql.all("SELECT kind, COUNT(*) FROM nodes GROUP BY kind"))
+        relations = dict(self._sql.all("SELECT relation, COUNT(*) FROM links GROUP BY relation"))
+        last = self._sql.one("SELECT MAX(fetched_at) FROM nodes")[0]
         return {
             "nodes": sum(kinds.values()),
             "links": sum(relations.values()),
@@ -178,7 +172,7 @@ class GraphStore:
 
     def stale_articles(self, older_than_s: float, limit: int = 100) -> list[Node]:
         """Fetched articles whose copy is older than ``older_than_s`` seconds (for recrawls)."""
-        rows = self._all(
+        rows = self._sql.all(
             "SELECT * FROM nodes WHERE kind = 'article' AND fetched_at < ? ORDER BY fetched_at LIMIT ?",
             (time.time() - older_than_s, limit),
         )
@@ -186,7 +180,7 @@ class GraphStore:
 
     def outgoing(self, source: str) -> list[str]:
         """Titles ``source`` links to (articles it links, or candidates of a disambiguation page)."""
-        rows = self._all(
+        rows = self._sql.all(
             "SELECT n.title FROM links l JOIN nodes n ON n.id = l.target WHERE l.source = ? "
             "AND l.relation IN ('links_to', 'may_refer_to') ORDER BY n.title",
             (source,),
@@ -194,7 +188,7 @@ class GraphStore:
         return [r[0] for r in rows]
 
     def in_degree(self, node: str) -> int:
-        return self._one("SELECT COUNT(*) FROM links WHERE target = ?", (node,))[0]
+        return self._sql.one("SELECT COUNT(*) FROM links WHERE target = ?", (node,))[0]
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -203,31 +197,12 @@ class GraphStore:
         for start in range(0, len(ids), 400):
             chunk = list(ids[start : start + 400])
             marks = ",".join("?" * len(chunk))
-            rows = self._all(
+            rows = self._sql.all(
                 f"SELECT source, target, relation FROM links WHERE source IN ({marks}) OR target IN ({marks})",
                 (*chunk, *chunk),
             )
             edges.extend(Edge(*row) for row in rows)
         return edges
-
-    def _one(self, sql: str, args: tuple = ()) -> sqlite3.Row | None:
-        with self._lock:
-            return self._db.execute(sql, args).fetchone()
-
-    def _all(self, sql: str, args: tuple = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, args).fetchall()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
 
 
 def _iso(timestamp: float | None) -> str | None:

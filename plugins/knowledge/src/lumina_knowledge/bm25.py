@@ -12,13 +12,12 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
-import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from lumina_core.storage import SQLiteFile
 from lumina_knowledge.text import term_index, terms
 
 K1 = 1.2
@@ -41,31 +40,28 @@ def idf(document_frequency: int, documents: int) -> float:
     return math.log(1 + (documents - document_frequency + 0.5) / (document_frequency + 0.5))
 
 
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS df (term INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY, title TEXT NOT NULL, fingerprint TEXT NOT NULL,
+    passage_ids TEXT NOT NULL, terms TEXT NOT NULL, indexed_at REAL NOT NULL
+);
+"""
+
+
 class TermStats:
     """Document frequencies per term and each article's bookkeeping, in SQLite."""
 
     def __init__(self, path: Path) -> None:
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(
-            """
-            CREATE TABLE IF NOT EXISTS df (term INTEGER PRIMARY KEY, n INTEGER NOT NULL);
-            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-            CREATE TABLE IF NOT EXISTS articles (
-                id TEXT PRIMARY KEY, title TEXT NOT NULL, fingerprint TEXT NOT NULL,
-                passage_ids TEXT NOT NULL, terms TEXT NOT NULL, indexed_at REAL NOT NULL
-            );
-            """
-        )
+        self._sql = SQLiteFile(path, _SCHEMA)
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self._sql.close()
 
     @property
     def documents(self) -> int:
-        row = self._query_one("SELECT value FROM meta WHERE key = 'passages'")
+        row = self._sql.one("SELECT value FROM meta WHERE key = 'passages'")
         return row[0] if row else 0
 
     def query_vector(self, query: str) -> dict[int, float]:
@@ -74,7 +70,7 @@ class TermStats:
         if not indices:
             return {}
         marks = ",".join("?" * len(indices))
-        frequencies = dict(self._query_all(f"SELECT term, n FROM df WHERE term IN ({marks})", indices))
+        frequencies = dict(self._sql.all(f"SELECT term, n FROM df WHERE term IN ({marks})", indices))
         documents = self.documents
         return {i: idf(frequencies[i], documents) for i in indices if frequencies.get(i)}
 
@@ -86,19 +82,19 @@ class TermStats:
         return {**{term_index(t): unseen for t in terms(query)}, **weights}
 
     def article(self, article_id: str) -> dict[str, Any] | None:
-        row = self._query_one("SELECT id, title, fingerprint, passage_ids FROM articles WHERE id = ?", (article_id,))
+        row = self._sql.one("SELECT id, title, fingerprint, passage_ids FROM articles WHERE id = ?", (article_id,))
         if row is None:
             return None
         return {"id": row[0], "title": row[1], "fingerprint": row[2], "passage_ids": json.loads(row[3])}
 
     def articles(self) -> int:
-        return self._query_one("SELECT COUNT(*) FROM articles")[0]
+        return self._sql.one("SELECT COUNT(*) FROM articles")[0]
 
     def add(self, article_id: str, title: str, fingerprint: str, passages: Sequence[tuple[str, Iterable[int]]],
             indexed_at: float) -> None:
         """Count the passages' terms in, replacing what the article counted before."""
         per_article = Counter(index for _, indices in passages for index in set(indices))
-        with self._transaction() as db:
+        with self._sql.transaction() as db:
             self._forget(db, article_id)
             self._shift(db, per_article, +1, len(passages))
             db.execute(
@@ -109,7 +105,7 @@ class TermStats:
 
     def remove(self, article_id: str) -> list[str]:
         """Count an article out; return the ids of its passages."""
-        with self._transaction() as db:
+        with self._sql.transaction() as db:
             return self._forget(db, article_id)
 
     def _forget(self, db: sqlite3.Connection, article_id: str) -> list[str]:
@@ -133,22 +129,3 @@ class TermStats:
             "ON CONFLICT (key) DO UPDATE SET value = value + excluded.value",
             (passages,),
         )
-
-    def _query_one(self, sql: str, args: Sequence[Any] = ()) -> Any:
-        with self._lock:
-            return self._db.execute(sql, args).fetchone()
-
-    def _query_all(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
-        with self._lock:
-            return self._db.execute(sql, args).fetchall()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")

@@ -1,0 +1,51 @@
+"""A SQLite file that several threads (and processes) can share: the small stores of plugins.
+
+WAL journal, one lock around the connection, and a write transaction that takes the write lock
+up front (``BEGIN IMMEDIATE``), so concurrent writers wait instead of failing half-way.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+class SQLiteFile:
+    """One SQLite database file, safe to use from several threads."""
+
+    def __init__(self, path: Path, schema: str, *, rows_by_name: bool = False, timeout: float = 30.0) -> None:
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, timeout=timeout, check_same_thread=False, isolation_level=None)
+        if rows_by_name:
+            self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(schema)
+
+    def one(self, sql: str, args: Sequence[Any] = ()) -> Any:
+        """The first row of a query, or None."""
+        with self._lock:
+            return self._db.execute(sql, args).fetchone()
+
+    def all(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: committed on success, rolled back on any error."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
