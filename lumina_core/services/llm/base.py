@@ -104,3 +104,16 @@ async def collect(chunks: AsyncIterator[ChatChunk]) -> ChatResult:
 def rough_token_count(text: str) -> int:
     """About four characters per token: for servers that do not expose their tokenizer."""
     return max(1, len(text) // 4) if text else 0
+
+
+class ServerBudget:
+    """Token budgeting for a model behind a server: its window is a setting, and its tokens are
+    estimated, since such servers do not expose their tokenizer."""
+
+    _context_window: int
+
+    async def context_window(self, model: str) -> int:
+        return self._context_window
+
+    async def count_tokens(self, text: str, model: str) -> int:
+        return rough_token_count(text)

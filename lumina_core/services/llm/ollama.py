@@ -20,7 +20,7 @@ from lumina_core.services.llm.base import (
     ModelInfo,
     ModelNotFound,
     ProviderUnavailable,
-    rough_token_count,
+    ServerBudget,
 )
 
 LISTING_TTL_SECONDS = 5.0
@@ -46,7 +46,7 @@ def ollama_errors(url: str, model: str) -> Iterator[None]:
         ) from None
 
 
-class OllamaProvider:
+class OllamaProvider(ServerBudget):
     name = "ollama"
 
     def __init__(
@@ -77,12 +77,6 @@ class OllamaProvider:
     async def has_model(self, model: str) -> bool:
         names = {m.id for m in await self.models()}
         return model in names or f"{model}:latest" in names
-
-    async def context_window(self, model: str) -> int:
-        return self._context_window
-
-    async def count_tokens(self, text: str, model: str) -> int:
-        return rough_token_count(text)
 
     async def stream(
         self, messages: Sequence[Message], model: str, options: GenerationOptions

@@ -29,13 +29,13 @@ from lumina_core.services.llm.base import (
     ModelInfo,
     ModelNotFound,
     ProviderUnavailable,
-    rough_token_count,
+    ServerBudget,
 )
 
 LISTING_TTL_SECONDS = 5.0
 
 
-class OpenAICompatibleProvider:
+class OpenAICompatibleProvider(ServerBudget):
     name = "openai"
 
     def __init__(
@@ -73,12 +73,6 @@ class OpenAICompatibleProvider:
 
     async def has_model(self, model: str) -> bool:
         return model == self._model or model in {m.id for m in await self.models()}
-
-    async def context_window(self, model: str) -> int:
-        return self._context_window
-
-    async def count_tokens(self, text: str, model: str) -> int:
-        return rough_token_count(text)
 
     async def stream(
         self, messages: Sequence[Message], model: str, options: GenerationOptions
