@@ -37,6 +37,7 @@ async def test_each_declared_panel_renders_and_a_bad_one_only_breaks_its_own_box
                 and panels["Activity"].query_one(Log).line_count == 2
                 and "not available" in notice(panels["Missing"])
                 and "unexpected shape" in notice(panels["Wrong shape"])
+                and "Indexed" in panels["Notes"].query_one(Markdown).source
             )
 
         await wait_until(pilot, drawn, what="every panel drawn")
