@@ -31,7 +31,6 @@ from lumina_core.services.llm.base import (
 )
 from lumina_core.services.model_files import SMOLLM2_135M
 
-
 #: A 135M model drifts off topic at llama.cpp's usual 0.8; a cooler default keeps it factual.
 DEFAULT_TEMPERATURE = 0.3
 
