@@ -1,46 +1,93 @@
-"""Re-scoring fused candidates by their best sentence (RECOMP/EXIT-style sentence evidence).
+"""Hybrid scoring: one score per candidate from both searches, its article and its best sentence.
 
-A passage that holds the answer usually has one sentence that carries most of the question's
-rare terms close together. Each candidate gets the IDF-weighted share of the question's terms
-that its best sentence covers (the sentence read with its article's title, since "it" in a
-sentence usually means the title's subject), added to its fused score, plus a small boost when
-the question names the article's title.
+Scores, not ranks, are combined (a convex combination keeps how far apart the candidates are,
+which reciprocal-rank fusion throws away; measured in ``docs/knowledge.md``). Each candidate
+gets, weighted:
+
+* lexical: its BM25 score over the query's best BM25 score;
+* semantic: its dense cosine to the question;
+* article: the best dense cosine among its article's candidates. A question worded away from
+  the text still describes its subject ("the physicist behind relativity"), so the article that
+  is closest in meaning lends all its passages a prior, and the passage is chosen within it;
+* sentence: the IDF-weighted share of the question's terms that its best sentence covers (read
+  with the article's title, since "it" in a sentence usually means the title's subject);
+* field: an infobox line whose field the question names ("Capital: Montgomery").
+
+A passage that only one search found takes that search's lowest score for the other: it ranked
+below all of them there.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lumina_knowledge.text import sentences, term_index, terms
 
 if TYPE_CHECKING:
+    from lumina_knowledge.bm25 import TermStats
     from lumina_knowledge.retrieval import SearchHit
 
-RESCORED = 20
-SENTENCE_WEIGHT = 0.03
-TITLE_WEIGHT = 0.01
+LEXICAL_WEIGHT = 1.0
+DENSE_WEIGHT = 2.0
+ARTICLE_WEIGHT = 2.0
+SENTENCE_WEIGHT = 0.5
+FIELD_WEIGHT = 0.15
+#: An infobox line as the crawler writes it: "Field name: value".
+_FIELD = re.compile(r"(?:^|\s)([A-Z][a-z]+(?: [a-z]+)?): ")
 
 
-async def rescore(query: str, fused: Sequence[SearchHit], index: Any) -> list[SearchHit]:
-    weights = index.stats.query_vector(query)
-    total = sum(index.stats.query_weights(query).values()) or 1.0
-    query_terms = set(weights)
-    head = [_rescored(hit, weights, total, query_terms) for hit in fused[:RESCORED]]
-    head.sort(key=lambda hit: -hit.score)
-    return head + list(fused[RESCORED:])
+def rescore(query: str, candidates: Sequence[SearchHit], stats: TermStats) -> list[SearchHit]:
+    """``candidates`` (each with its ``bm25`` and/or ``dense`` signal) best first."""
+    weights = stats.query_vector(query)
+    total = sum(stats.query_weights(query).values()) or 1.0
+    lexical = [hit.signals["bm25"] for hit in candidates if "bm25" in hit.signals]
+    semantic = [hit.signals["dense"] for hit in candidates if "dense" in hit.signals]
+    best_bm25, lowest_bm25 = max(lexical, default=1.0) or 1.0, min(lexical, default=0.0)
+    lowest_dense = min(semantic, default=0.0)
+    articles = article_closeness(candidates, lowest_dense)
+    scored = []
+    for hit in candidates:
+        signals = {
+            "lexical": hit.signals.get("bm25", lowest_bm25) / best_bm25,
+            "semantic": hit.signals.get("dense", lowest_dense),
+            "article": articles[hit.article_id],
+            "sentence": best_sentence_coverage(hit, weights) / total,
+            "field": field_asked(hit.text, set(weights)),
+        }
+        score = (LEXICAL_WEIGHT * signals["lexical"] + DENSE_WEIGHT * signals["semantic"]
+                 + ARTICLE_WEIGHT * signals["article"] + SENTENCE_WEIGHT * signals["sentence"]
+                 + FIELD_WEIGHT * signals["field"])
+        scored.append(replace(hit, score=score, signals={**hit.signals, **signals}))
+    return sorted(scored, key=lambda hit: -hit.score)
 
 
-def _rescored(hit: SearchHit, weights: dict[int, float], total: float, query_terms: set[int]) -> SearchHit:
+def article_closeness(candidates: Sequence[SearchHit], lowest_dense: float) -> dict[str, float]:
+    """Per article, the best dense cosine among its candidates: how close the article is in meaning."""
+    closeness: dict[str, float] = {}
+    for hit in candidates:
+        dense = hit.signals.get("dense", lowest_dense)
+        closeness[hit.article_id] = max(dense, closeness.get(hit.article_id, dense))
+    return closeness
+
+
+def best_sentence_coverage(hit: SearchHit, weights: dict[int, float]) -> float:
+    """The question's weight that the passage's best sentence covers, read with the title."""
     title_terms = {term_index(t) for t in terms(hit.title)}
-    best = max((_coverage(s, title_terms, weights) for s in sentences(hit.text)), default=0.0) / total
-    title = 1.0 if title_terms and title_terms <= query_terms else 0.0
-    score = hit.score + SENTENCE_WEIGHT * best + TITLE_WEIGHT * title
-    return replace(hit, score=score, signals={**hit.signals, "sentence": best, "title": title})
+    return max((_coverage(s, title_terms, weights) for s in sentences(hit.text)), default=0.0)
+
+
+def field_asked(text: str, query_terms: set[int]) -> float:
+    """1.0 when the passage has an infobox field whose every term the question names."""
+    for match in _FIELD.finditer(text):
+        field = {term_index(t) for t in terms(match.group(1))}
+        if field and field <= query_terms:
+            return 1.0
+    return 0.0
 
 
 def _coverage(sentence: str, title_terms: set[int], weights: dict[int, float]) -> float:
-    """The question's weight a sentence covers, read with its article's title (its subject)."""
     present = {term_index(t) for t in terms(sentence)} | title_terms
     return sum(w for index, w in weights.items() if index in present)

@@ -1,7 +1,8 @@
-"""Hybrid retrieval: BM25 and dense candidates, fused by reciprocal rank, then re-scored.
+"""Hybrid retrieval: BM25 and dense candidates, scored together (see :mod:`lumina_knowledge.rerank`).
 
-Each mode is kept callable on its own (``bm25``, ``dense``, ``rrf``, ``hybrid``) so the benchmark
-measures them side by side on the same index; ``hybrid`` is what the product uses.
+Each mode is kept callable on its own (``bm25``, ``dense``, ``rrf``: reciprocal-rank fusion of
+both, ``hybrid``) so the benchmark measures them side by side on the same index; ``hybrid`` is
+what the product uses.
 """
 
 from __future__ import annotations
@@ -51,11 +52,10 @@ class Retriever:
             return [_hit(h, h.score) for h in (await self._bm25(query, k))]
         if mode == "dense":
             return [_hit(h, h.score) for h in (await self._dense(query, k))]
-        lexical, semantic = await self._bm25(query, CANDIDATES), await self._dense(query, CANDIDATES)
-        fused = fuse({"bm25": lexical, "dense": semantic})
+        rankings = {"bm25": await self._bm25(query, CANDIDATES), "dense": await self._dense(query, CANDIDATES)}
         if mode == "rrf":
-            return fused[:k]
-        return (await rescore(query, fused, self.index))[:k]
+            return fuse(rankings)[:k]
+        return rescore(query, candidates(rankings), self.index.stats)[:k]
 
     async def _bm25(self, query: str, limit: int) -> list[Hit]:
         weights = self.index.stats.query_vector(query)
@@ -84,6 +84,18 @@ def fuse(rankings: Mapping[str, Sequence[Hit]], k: int = RRF_K) -> list[SearchHi
             signals.setdefault(key, {})[name] = hit.score
     ordered = sorted(scores, key=lambda key: -scores[key])
     return [_hit(hits[key], scores[key], signals[key]) for key in ordered]
+
+
+def candidates(rankings: Mapping[str, Sequence[Hit]]) -> list[SearchHit]:
+    """Every passage any ranking found, once, with its score in each ranking that has it as a signal."""
+    hits: dict[str, Hit] = {}
+    signals: dict[str, dict[str, float]] = {}
+    for name, ranking in rankings.items():
+        for hit in ranking:
+            key = str(hit.id)
+            hits.setdefault(key, hit)
+            signals.setdefault(key, {})[name] = hit.score
+    return [_hit(hit, 0.0, signals[key]) for key, hit in hits.items()]
 
 
 def _hit(hit: Hit, score: float, signals: dict[str, float] | None = None) -> SearchHit:
