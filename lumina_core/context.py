@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -175,9 +175,10 @@ class PluginContext:
         from fastapi import APIRouter
 
         from lumina_core.api.routes import plugin_route_class
-        from lumina_core.auth import current_user
+        from lumina_core.auth import authenticate_once
 
-        route_class = plugin_route_class(self.name, self._kernel.record_route_error, current_user)
+        authenticate = partial(authenticate_once, services=self._kernel.services)
+        route_class = plugin_route_class(self.name, self._kernel.record_route_error, authenticate)
         return APIRouter(prefix=self.manifest.prefix, route_class=route_class, **options)
 
     @cached_property

@@ -8,12 +8,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from lumina_core.api.errors import install_error_handlers
-from lumina_core.api.metrics import MetricsMiddleware
-from lumina_core.api.middleware import RequestIdMiddleware
+from lumina_core.api.middleware import RequestMiddleware
 from lumina_core.api.routes import RouteRegistry
 from lumina_core.builtins import BUILTINS
 from lumina_core.kernel import Kernel
-from lumina_core.services.limits import RateLimitMiddleware
+from lumina_core.services.limits import RateLimitMiddleware, limits_configured
 from lumina_core.settings import Settings, load_settings
 from lumina_core.version import __version__
 
@@ -39,7 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.kernel = kernel
     kernel.routes = RouteRegistry(app)
     install_error_handlers(app)
-    app.add_middleware(RateLimitMiddleware)
-    app.add_middleware(MetricsMiddleware)
-    app.add_middleware(RequestIdMiddleware)
+    if limits_configured(kernel.settings):  # settings are fixed for the app's life
+        app.add_middleware(RateLimitMiddleware)
+    app.add_middleware(RequestMiddleware)
     return app

@@ -35,9 +35,6 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         kernel = scope["app"].state.kernel
-        if not _any_limit(kernel.settings):  # a host without limits pays nothing per request
-            await self.app(scope, receive, send)
-            return
         try:
             limiter: RateLimiter = kernel.services.get(SERVICE)
         except ServiceUnavailable:
@@ -88,7 +85,8 @@ async def _caller(request: Request) -> str:
         return f"addr:{client.host if client else 'unknown'}"
 
 
-def _any_limit(settings) -> bool:  # noqa: ANN001
+def limits_configured(settings) -> bool:  # noqa: ANN001
+    """Whether any limit is set: without one the app leaves this layer out (nothing to pay)."""
     return bool(settings.rate_limit or settings.rate_limit_routes or settings.chat_tokens_per_minute)
 
 
