@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
+
+from lumina_core.api.metrics import RequestMetrics
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "plugins"
 
@@ -47,3 +51,23 @@ async def test_the_summary_is_json_with_totals_plugins_and_node_growth(lumina_ho
     assert summary["totals"]["lumina_events_published_total"] >= 1
     assert summary["node_growth"][-1]["nodes"] >= 1
     assert summary["metrics"]["lumina_task_queue_depth"]["type"] == "gauge"
+
+
+def test_request_latency_is_a_cumulative_prometheus_histogram_per_route():
+    metrics = RequestMetrics()
+    for seconds in (0.0005, 0.003, 0.003, 42.0):
+        metrics.record("GET", "/tasks/{task_id}", 200, seconds)
+    metrics.record("GET", "/tasks/{task_id}", 404, 0.0005)
+    text = generate_latest(_only(metrics)).decode()
+    counts = {s.labels["status"]: s.value for s in samples(text, "lumina_http_requests_total")}
+    assert counts == {"200": 4, "404": 1}
+    buckets = {s.labels["le"]: s.value for s in samples(text, "lumina_http_request_duration_seconds_bucket")}
+    assert (buckets["0.001"], buckets["0.005"], buckets["30.0"], buckets["+Inf"]) == (2, 4, 4, 5)
+    [total] = samples(text, "lumina_http_request_duration_seconds_sum")
+    assert total.value == pytest.approx(42.007)
+
+
+def _only(collector: RequestMetrics) -> CollectorRegistry:
+    registry = CollectorRegistry()
+    registry.register(collector)
+    return registry
