@@ -13,14 +13,15 @@ gets, weighted:
   with the article's title, since "it" in a sentence usually means the title's subject);
 * field: an infobox line whose field the question names ("Capital: Montgomery").
 
-A passage that only one search found takes that search's lowest score for the other: it ranked
-below all of them there.
+A passage that only one search found takes, for the other, the lowest score that search
+returned when its list was cut at the limit (it ranked below all of them), else 0 (the search
+returned every passage it matches).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -39,20 +40,18 @@ FIELD_WEIGHT = 0.15
 _FIELD = re.compile(r"(?:^|\s)([A-Z][a-z]+(?: [a-z]+)?): ")
 
 
-def rescore(query: str, candidates: Sequence[SearchHit], stats: TermStats) -> list[SearchHit]:
-    """``candidates`` (each with its ``bm25`` and/or ``dense`` signal) best first."""
+def rescore(query: str, candidates: Sequence[SearchHit], stats: TermStats, floors: Mapping[str, float]) -> list[SearchHit]:
+    """``candidates`` (each with its ``bm25`` and/or ``dense`` signal) best first; ``floors``: the
+    score each search gives a passage it did not return."""
     weights = stats.query_vector(query)
     total = sum(stats.query_weights(query).values()) or 1.0
-    lexical = [hit.signals["bm25"] for hit in candidates if "bm25" in hit.signals]
-    semantic = [hit.signals["dense"] for hit in candidates if "dense" in hit.signals]
-    best_bm25, lowest_bm25 = max(lexical, default=1.0) or 1.0, min(lexical, default=0.0)
-    lowest_dense = min(semantic, default=0.0)
-    articles = article_closeness(candidates, lowest_dense)
+    best_bm25 = max((hit.signals.get("bm25", 0.0) for hit in candidates), default=0.0) or 1.0
+    articles = article_closeness(candidates, floors["dense"])
     scored = []
     for hit in candidates:
         signals = {
-            "lexical": hit.signals.get("bm25", lowest_bm25) / best_bm25,
-            "semantic": hit.signals.get("dense", lowest_dense),
+            "lexical": hit.signals.get("bm25", floors["bm25"]) / best_bm25,
+            "semantic": hit.signals.get("dense", floors["dense"]),
             "article": articles[hit.article_id],
             "sentence": best_sentence_coverage(hit, weights) / total,
             "field": field_asked(hit.text, set(weights)),

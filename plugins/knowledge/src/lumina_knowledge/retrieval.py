@@ -55,7 +55,8 @@ class Retriever:
         rankings = {"bm25": await self._bm25(query, CANDIDATES), "dense": await self._dense(query, CANDIDATES)}
         if mode == "rrf":
             return fuse(rankings)[:k]
-        return rescore(query, candidates(rankings), self.index.stats)[:k]
+        floors = {name: lowest_score(ranking, CANDIDATES) for name, ranking in rankings.items()}
+        return rescore(query, candidates(rankings), self.index.stats, floors)[:k]
 
     async def _bm25(self, query: str, limit: int) -> list[Hit]:
         weights = self.index.stats.query_vector(query)
@@ -96,6 +97,12 @@ def candidates(rankings: Mapping[str, Sequence[Hit]]) -> list[SearchHit]:
             hits.setdefault(key, hit)
             signals.setdefault(key, {})[name] = hit.score
     return [_hit(hit, 0.0, signals[key]) for key, hit in hits.items()]
+
+
+def lowest_score(ranking: Sequence[Hit], limit: int) -> float:
+    """What a passage missing from ``ranking`` scores there: the last score when the list was cut at
+    ``limit`` (the passage ranked lower), else 0 (the search returned all it matches)."""
+    return ranking[-1].score if len(ranking) >= limit else 0.0
 
 
 def _hit(hit: Hit, score: float, signals: dict[str, float] | None = None) -> SearchHit:
