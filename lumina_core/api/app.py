@@ -39,6 +39,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     kernel.routes = RouteRegistry(app)
     install_error_handlers(app)
     if limits_configured(kernel.settings):  # settings are fixed for the app's life
-        app.add_middleware(RateLimitMiddleware)
+        app.add_middleware(RateLimitMiddleware, kernel=kernel)
     app.add_middleware(RequestMiddleware)
     return app
