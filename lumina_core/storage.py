@@ -1,7 +1,8 @@
-"""A SQLite file that several threads (and processes) can share: the small stores of plugins.
+"""A SQLite file that several threads (and processes) can share: the small stores of the host and plugins.
 
-WAL journal, one lock around the connection, and a write transaction that takes the write lock
-up front (``BEGIN IMMEDIATE``), so concurrent writers wait instead of failing half-way.
+WAL journal, foreign keys enforced (SQLite leaves them off unless asked), one lock around the
+connection, and a write transaction that takes the write lock up front (``BEGIN IMMEDIATE``),
+so concurrent writers wait instead of failing half-way.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class SQLiteFile:
         if rows_by_name:
             self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(schema)
 
     def one(self, sql: str, args: Sequence[Any] = ()) -> Any:
@@ -33,6 +35,11 @@ class SQLiteFile:
     def all(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
         with self._lock:
             return self._db.execute(sql, args).fetchall()
+
+    def execute(self, sql: str, args: Sequence[Any] = ()) -> int:
+        """One statement, committed on its own; the number of rows it changed."""
+        with self._lock:
+            return self._db.execute(sql, args).rowcount
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -13,7 +13,6 @@ import hmac
 import re
 import secrets
 import sqlite3
-import threading
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +23,7 @@ from pwdlib import PasswordHash
 
 from lumina_core.auth import Role, User
 from lumina_core.errors import Conflict, NotFound, Unauthenticated, ValidationFailed
+from lumina_core.storage import SQLiteFile
 
 KEY_PREFIX = "lum_"
 _KEY_ID_LENGTH = 12
@@ -65,15 +65,11 @@ class AccountStore:
 
     def __init__(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(folder / "accounts.sqlite3", check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(_SCHEMA)
-        self._lock = threading.Lock()
+        self._sql = SQLiteFile(folder / "accounts.sqlite3", _SCHEMA)
         self._hasher = PasswordHash.recommended()
 
     def close(self) -> None:
-        self._db.close()
+        self._sql.close()
 
     # --- accounts ----------------------------------------------------------------------------
 
@@ -84,20 +80,20 @@ class AccountStore:
             raise ValidationFailed(f"the password needs at least {MIN_PASSWORD} characters", field="password")
         password_hash = await asyncio.to_thread(self._hasher.hash, password)
         user_id = str(uuid.uuid4())
-        with self._lock:
-            role: Role = "user" if self._db.execute("SELECT 1 FROM users LIMIT 1").fetchone() else "admin"
-            try:
-                self._db.execute(
+        try:
+            with self._sql.transaction() as db:
+                role: Role = "user" if db.execute("SELECT 1 FROM users LIMIT 1").fetchone() else "admin"
+                db.execute(
                     "INSERT INTO users (id, name, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?)",
                     (user_id, name, password_hash, role, _now()),
                 )
-            except sqlite3.IntegrityError:
-                raise Conflict(f"the username '{name}' is taken: choose another", field="username") from None
+        except sqlite3.IntegrityError:
+            raise Conflict(f"the username '{name}' is taken: choose another", field="username") from None
         return User(id=user_id, name=name, role=role)
 
     async def verify_password(self, name: str, password: str) -> User:
         """The user whose name and password these are; the same 401 for a wrong name or password."""
-        row = self._one("SELECT id, name, role, password_hash FROM users WHERE name = ?", name)
+        row = self._sql.one("SELECT id, name, role, password_hash FROM users WHERE name = ?", (name,))
         stored = row[3] if row else None
         valid = await asyncio.to_thread(self._hasher.verify, password, stored) if stored else False
         if row is None or not valid:
@@ -105,7 +101,7 @@ class AccountStore:
         return User(id=row[0], name=row[1], role=row[2])
 
     def user(self, user_id: str) -> User | None:
-        row = self._one("SELECT id, name, role FROM users WHERE id = ?", user_id)
+        row = self._sql.one("SELECT id, name, role FROM users WHERE id = ?", (user_id,))
         return User(id=row[0], name=row[1], role=row[2]) if row else None
 
     # --- API keys ----------------------------------------------------------------------------
@@ -116,38 +112,31 @@ class AccountStore:
             raise NotFound(f"no account with id '{user.id}'")
         key_id, secret = secrets.token_hex(_KEY_ID_LENGTH // 2), secrets.token_urlsafe(32)
         key = ApiKey(id=key_id, user_id=user.id, name=name, created_at=_now())
-        with self._lock:
-            self._db.execute(
-                "INSERT INTO api_keys (id, user_id, name, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)",
-                (key.id, key.user_id, key.name, _digest(secret), key.created_at),
-            )
+        self._sql.execute(
+            "INSERT INTO api_keys (id, user_id, name, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+            (key.id, key.user_id, key.name, _digest(secret), key.created_at),
+        )
         return key, f"{KEY_PREFIX}{key_id}_{secret}"
 
     def keys(self, user_id: str) -> list[ApiKey]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT id, user_id, name, created_at FROM api_keys WHERE user_id = ? ORDER BY created_at", (user_id,)
-            ).fetchall()
+        rows = self._sql.all(
+            "SELECT id, user_id, name, created_at FROM api_keys WHERE user_id = ? ORDER BY created_at", (user_id,)
+        )
         return [ApiKey(*row) for row in rows]
 
     def revoke_key(self, user_id: str, key_id: str) -> None:
         """Delete one of the user's keys; another user's key is "not found", so ids do not leak."""
-        with self._lock:
-            deleted = self._db.execute("DELETE FROM api_keys WHERE id = ? AND user_id = ?", (key_id, user_id)).rowcount
+        deleted = self._sql.execute("DELETE FROM api_keys WHERE id = ? AND user_id = ?", (key_id, user_id))
         if not deleted:
             raise NotFound(f"you have no API key with id '{key_id}' (see GET /auth/api-keys)")
 
     def user_for_key(self, key: str) -> User | None:
         """The owner of a valid, unrevoked key, or None."""
         key_id, secret = key[len(KEY_PREFIX) : len(KEY_PREFIX) + _KEY_ID_LENGTH], key[len(KEY_PREFIX) + _KEY_ID_LENGTH + 1 :]
-        row = self._one("SELECT user_id, secret_hash FROM api_keys WHERE id = ?", key_id)
+        row = self._sql.one("SELECT user_id, secret_hash FROM api_keys WHERE id = ?", (key_id,))
         if row is None or not hmac.compare_digest(row[1], _digest(secret)):
             return None
         return self.user(row[0])
-
-    def _one(self, query: str, *arguments: Any) -> tuple[Any, ...] | None:
-        with self._lock:
-            return self._db.execute(query, arguments).fetchone()
 
 
 def is_api_key(token: str) -> bool:

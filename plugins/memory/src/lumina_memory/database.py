@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from lumina_core.storage import SQLiteFile
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS threads (
@@ -53,29 +53,15 @@ CREATE TABLE IF NOT EXISTS brains (
 """
 
 
-class Database:
-    """One connection shared by the plugin's stores; each call holds a lock for microseconds."""
+class Database(SQLiteFile):
+    """The plugin's tables in one shared file; rows come back as dicts, ready for JSON."""
 
     def __init__(self, path: Path) -> None:
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(_SCHEMA)
-        self._lock = threading.Lock()
+        super().__init__(path, _SCHEMA, rows_by_name=True)
 
-    def execute(self, query: str, arguments: Sequence[Any] = ()) -> int:
-        with self._lock:
-            return self._db.execute(query, arguments).rowcount
+    def all(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        return [dict(row) for row in super().all(sql, args)]
 
-    def all(self, query: str, arguments: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            cursor = self._db.execute(query, arguments)
-            names = [d[0] for d in cursor.description]
-            return [dict(zip(names, row)) for row in cursor.fetchall()]  # type: ignore[misc]
-
-    def one(self, query: str, arguments: Sequence[Any] = ()) -> dict[str, Any] | None:
-        rows = self.all(query, arguments)
-        return rows[0] if rows else None
-
-    def close(self) -> None:
-        self._db.close()
+    def one(self, sql: str, args: Sequence[Any] = ()) -> dict[str, Any] | None:
+        row = super().one(sql, args)
+        return dict(row) if row is not None else None
