@@ -21,6 +21,7 @@ from limits.storage import storage_from_string
 from prometheus_client import Counter
 
 from lumina_core.errors import LuminaError, ValidationFailed
+from lumina_core.services.limits.memory import FixedWindowMemory
 
 REJECTED = Counter("lumina_rate_limit_rejections_total", "Requests and actions refused by a rate limit.", ["scope"])
 
@@ -121,5 +122,5 @@ def build_limiter(redis_url: str | None, prefix: str) -> RateLimiter:
         uri = "async+" + redis_url if not redis_url.startswith("async+") else redis_url
         storage = storage_from_string(uri, implementation="redispy", key_prefix=f"{prefix}:limits")
     else:
-        storage = storage_from_string("async+memory://")
+        storage = FixedWindowMemory()
     return RateLimiter(storage)
