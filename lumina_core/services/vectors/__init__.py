@@ -11,6 +11,7 @@ from lumina_core.services.vectors.model import (
     CollectionSpec,
     Filter,
     HasId,
+    HasVector,
     Hit,
     Match,
     MatchAny,
@@ -26,7 +27,7 @@ from lumina_core.services.vectors.store import VectorStore
 from lumina_core.settings import Settings
 
 __all__ = [
-    "CollectionSpec", "Filter", "HasId", "Hit", "Match", "MatchAny", "Point", "PointId", "Range",
+    "CollectionSpec", "Filter", "HasId", "HasVector", "Hit", "Match", "MatchAny", "Point", "PointId", "Range",
     "Record", "SparseVector", "VectorSpec", "VectorStore", "edge_store", "open_vector_store", "where",
 ]
 

@@ -21,6 +21,7 @@ from lumina_core.services.vectors.model import (
     Condition,
     Filter,
     HasId,
+    HasVector,
     Hit,
     Match,
     MatchAny,
@@ -119,6 +120,16 @@ class EdgeVectorStore(VectorStore):
             [qe.Point(p.id, {n: _vector_in(v) for n, v in p.vectors.items()}, dict(p.payload)) for p in points]
         )
         await self._run(spec.name, lambda shard: shard.update(operation))
+
+    async def _update_vectors(self, spec: CollectionSpec, points: list[Point], filter: Filter | None) -> None:
+        def update(shard: qe.EdgeShard) -> None:
+            existing = {id_out(r.id) for r in shard.retrieve([p.id for p in points], with_payload=False, with_vector=False)}
+            vectors = [qe.PointVectors(p.id, {n: _vector_in(v) for n, v in p.vectors.items()})
+                       for p in points if p.id in existing]
+            if vectors:
+                shard.update(qe.UpdateOperation.update_vectors(vectors, _filter_in(filter)))
+
+        await self._run(spec.name, update)
 
     async def _search(
         self, spec: CollectionSpec, using: str, vector: VectorValue, limit: int,
@@ -239,4 +250,6 @@ def _condition_in(condition: Condition) -> Any:
         return qe.FieldCondition(condition.key, range=bounds)
     if isinstance(condition, HasId):
         return qe.HasIdCondition(set(condition.ids))
+    if isinstance(condition, HasVector):
+        return qe.HasVectorCondition(condition.name)
     return _filter_in(condition)

@@ -74,6 +74,10 @@ VectorValue = Sequence[float] | SparseVector
 
 @dataclass(frozen=True)
 class Point:
+    """A stored item. It carries at least one of its collection's vectors; one lacking a vector
+    is simply not found by searches on that vector until :meth:`VectorStore.update_vectors`
+    gives it one."""
+
     id: PointId
     vectors: Mapping[str, VectorValue]
     payload: Mapping[str, Any] = field(default_factory=dict)
@@ -127,6 +131,13 @@ class HasId:
 
 
 @dataclass(frozen=True)
+class HasVector:
+    """The point carries the named vector (points may lack some of a collection's vectors)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class Filter:
     """All of ``must``, at least one of ``should`` (when given), none of ``must_not``."""
 
@@ -135,7 +146,7 @@ class Filter:
     must_not: tuple[Condition, ...] = ()
 
 
-Condition = Match | MatchAny | Range | HasId | Filter
+Condition = Match | MatchAny | Range | HasId | HasVector | Filter
 
 
 def where(**equals: str | int | bool | None) -> Filter:

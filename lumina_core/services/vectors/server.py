@@ -17,6 +17,7 @@ from lumina_core.services.vectors.model import (
     Condition,
     Filter,
     HasId,
+    HasVector,
     Hit,
     Match,
     MatchAny,
@@ -102,6 +103,13 @@ class QdrantServerStore(VectorStore):
             for p in points
         ]
         await self._client.upsert(spec.name, points=structs, wait=True)
+
+    async def _update_vectors(self, spec: CollectionSpec, points: list[Point], filter: Filter | None) -> None:
+        existing = {id_out(r.id) for r in await self._client.retrieve(spec.name, [p.id for p in points], with_payload=False)}
+        vectors = [models.PointVectors(id=p.id, vector={n: _vector_in(v) for n, v in p.vectors.items()})
+                   for p in points if p.id in existing]
+        if vectors:
+            await self._client.update_vectors(spec.name, vectors, update_filter=_filter_in(filter), wait=True)
 
     async def _search(
         self, spec: CollectionSpec, using: str, vector: VectorValue, limit: int,
@@ -206,4 +214,6 @@ def _condition_in(condition: Condition) -> Any:
         return models.FieldCondition(key=condition.key, range=bounds)
     if isinstance(condition, HasId):
         return models.HasIdCondition(has_id=list(condition.ids))
+    if isinstance(condition, HasVector):
+        return models.HasVectorCondition(has_vector=condition.name)
     return _filter_in(condition)

@@ -83,6 +83,17 @@ class VectorStore(abc.ABC):
         if checked:
             await self._upsert(spec, checked)
 
+    async def update_vectors(self, collection: str, points: Sequence[Point], *, filter: Filter | None = None) -> None:
+        """Set the given vectors of stored points, keeping their others and their payload.
+
+        Only points that still exist and match ``filter`` change: a writer that computed a
+        vector from a point's payload can say "only if the payload is still what I read".
+        """
+        spec = await self.collection(collection)
+        checked = [_checked_point(spec, p) for p in points]
+        if checked:
+            await self._update_vectors(spec, checked, filter)
+
     async def search(
         self,
         collection: str,
@@ -172,6 +183,9 @@ class VectorStore(abc.ABC):
     async def _upsert(self, spec: CollectionSpec, points: list[Point]) -> None: ...
 
     @abc.abstractmethod
+    async def _update_vectors(self, spec: CollectionSpec, points: list[Point], filter: Filter | None) -> None: ...
+
+    @abc.abstractmethod
     async def _search(
         self, spec: CollectionSpec, using: str, vector: VectorValue, limit: int,
         filter: Filter | None, score_threshold: float | None, with_vectors: bool,
@@ -227,9 +241,9 @@ def _check_vector(spec: CollectionSpec, name: str, value: VectorValue) -> None:
 def _checked_point(spec: CollectionSpec, point: Point) -> Point:
     for name, value in point.vectors.items():
         _check_vector(spec, _vector_name(spec, name), value)
-    missing = set(spec.vectors) - set(point.vectors)
-    if missing:
-        raise ValidationFailed(f"point {point.id!r} lacks vector(s) {sorted(missing)} of '{spec.name}'", field="vectors")
+    if not point.vectors:
+        names = [*spec.vectors, *spec.sparse_vectors]
+        raise ValidationFailed(f"point {point.id!r} has none of the vectors {names} of '{spec.name}'", field="vectors")
     return Point(check_point_id(point.id), point.vectors, dict(point.payload))
 
 

@@ -17,10 +17,12 @@ from lumina_core.services.vectors import (
     CollectionSpec,
     Filter,
     HasId,
+    HasVector,
     Match,
     MatchAny,
     Point,
     Range,
+    SparseVector,
     VectorSpec,
     VectorStore,
     where,
@@ -119,11 +121,40 @@ async def test_integer_ids_and_uuid_ids_read_back_as_given(store: VectorStore) -
     assert sorted(map(str, (r.id for r in (await store.scroll("notes"))[0]))) == sorted(["7", pid(1)])
 
 
+@pytest.mark.parametrize("kind", ["edge", "server"])
+async def test_a_point_may_lack_a_vector_until_update_vectors_gives_it_one(tmp_path: Path, kind: str) -> None:
+    store = open_backend(kind, tmp_path)
+    await store.create_collection(CollectionSpec("both", {"dense": VectorSpec(4)}, sparse_vectors=("words",)))
+    words = SparseVector((1, 2), (1.0, 1.0))
+    await store.upsert("both", [Point(pid(0), {"words": words}, {"text": "first"}),
+                                Point(pid(1), {"words": words, "dense": [0, 1, 0, 0]}, {"text": "second"})])
+    try:
+        assert [h.id for h in await store.search("both", [1, 0, 0, 0], using="dense")] == [pid(1)]
+        assert len(await store.search("both", words, using="words")) == 2
+        assert await store.count("both", Filter(must_not=(HasVector("dense"),))) == 1
+
+        stale = Filter(must=(Match("text", "an older text"),))
+        await store.update_vectors("both", [Point(pid(0), {"dense": [1, 0, 0, 0]})], filter=stale)
+        assert await store.count("both", Filter(must_not=(HasVector("dense"),))) == 1
+
+        current = Filter(must=(Match("text", "first"),))
+        gone = Point(pid(9), {"dense": [1, 0, 0, 0]})  # never stored, or deleted since: skipped
+        await store.update_vectors("both", [Point(pid(0), {"dense": [1, 0, 0, 0]}), gone], filter=current)
+        assert [h.id for h in await store.search("both", [1, 0, 0, 0], using="dense")] == [pid(0), pid(1)]
+        (record,) = await store.get("both", [pid(0)], with_vectors=True)
+        assert set(record.vectors) == {"dense", "words"} and record.payload == {"text": "first"}
+        assert await store.get("both", [pid(9)]) == []
+    finally:
+        await store.close()
+
+
 async def test_bad_input_is_refused_with_a_clear_message(store: VectorStore) -> None:
     with pytest.raises(ValidationFailed, match="4 dimensions, got 3"):
         await store.upsert("notes", [Point(pid(0), {"text": [1, 0, 0]})])
     with pytest.raises(ValidationFailed, match="UUID"):
         await store.upsert("notes", [Point("not-an-id", {"text": [1, 0, 0, 0]})])
+    with pytest.raises(ValidationFailed, match="none of the vectors"):
+        await store.upsert("notes", [Point(pid(0), {})])
     with pytest.raises(ValidationFailed, match="no vector 'image'"):
         await store.search("notes", [1, 0, 0, 0], using="image")
     with pytest.raises(NotFound, match="no vector collection named 'missing'"):
