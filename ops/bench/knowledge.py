@@ -188,23 +188,29 @@ def _wiki_server_module() -> Any:
     return module
 
 
-async def crawl_to_searchable(titles: tuple[str, ...], question: dict[str, str]) -> dict[str, float]:
-    """Seconds from ``POST /tasks {"crawl": [title]}`` until a search finds the article, per title."""
+async def crawl_to_searchable(titles: tuple[str, ...], question: dict[str, str]) -> dict[str, tuple[float, float]]:
+    """Per title, seconds from ``POST /tasks {"crawl": [title]}`` until a search ranks the article
+    first (searchable by its words), and until every passage has its dense vector too."""
     server_module = _wiki_server_module()
-    timings: dict[str, float] = {}
+    timings: dict[str, tuple[float, float]] = {}
     with server_module.MediaWikiServer() as wiki, tempfile.TemporaryDirectory() as folder:
         config = {"crawler": {"wiki_api": wiki.api_url, "rate_limit": 100}}
         async with running_host(host_settings(Path(folder), ["knowledge", "crawler"], plugin_config=config)) as host:
             for title in titles:
                 started = time.perf_counter()
                 await host.client.post("/tasks", json={"crawl": [title], "hops": 0, "max_nodes": 1})
-                while True:
-                    hits = (await host.client.post("/knowledge/search", json={"query": question[title], "k": 1})).json()
-                    if hits.get("hits") and hits["hits"][0]["title"] == title:
-                        break
+                while not await _ranks_first(host, question[title], title):
                     await asyncio.sleep(0.02)
-                timings[title] = time.perf_counter() - started
+                searchable = time.perf_counter() - started
+                while (await host.client.get("/knowledge/stats")).json()["pending_dense"]:
+                    await asyncio.sleep(0.02)
+                timings[title] = (searchable, time.perf_counter() - started)
     return timings
+
+
+async def _ranks_first(host: Host, query: str, title: str) -> bool:
+    hits = (await host.client.post("/knowledge/search", json={"query": query, "k": 1})).json().get("hits")
+    return bool(hits) and hits[0]["title"] == title
 
 
 async def search_at_scale(n: int, questions: list[Question], rounds: int = 3) -> dict[str, float]:
@@ -282,8 +288,8 @@ async def main(data_dir: Path, with_qa: bool, limit: int | None, with_crawl: boo
         baseline = await naive_rag(host, questions[:naive]) if naive else None
     report(ingested, sets, retrieved, qa, baseline)
     if with_crawl:
-        for title, seconds in (await crawl_to_searchable(CRAWLED, CRAWL_QUERIES)).items():
-            print(f"crawl request → searchable, '{title}': {seconds:.2f} s")
+        for title, (searchable, complete) in (await crawl_to_searchable(CRAWLED, CRAWL_QUERIES)).items():
+            print(f"crawl request → '{title}' searchable by its words {searchable:.2f} s, fully indexed {complete:.2f} s")
 
 
 if __name__ == "__main__":

@@ -55,6 +55,19 @@ async def test_a_crawl_task_fills_the_graph_and_the_index(lumina_host, wiki_serv
         assert hits[0]["title"] == "Allan Dwan" and "Toronto" in hits[0]["text"]
 
 
+async def test_a_crawled_article_is_searchable_by_its_words_at_once_and_by_meaning_once_embedded(lumina_host, wiki_server):
+    async with lumina_host(plugins=PLUGINS, plugin_config=crawler_config(wiki_server)) as host:
+        response = await host.client.post("/tasks", json={"crawl": ["Allan_Dwan"], "hops": 0, "max_nodes": 1})
+        await finished(host, response.json()["id"])
+        hits = (await host.client.post("/knowledge/search", json={"query": "Allan Dwan film director", "k": 1})).json()["hits"]
+        assert hits[0]["title"] == "Allan Dwan"
+
+        await host.kernel.services.get("knowledge").index.backfill.drained()
+        assert (await host.client.get("/knowledge/stats")).json()["pending_dense"] == 0
+        query = {"query": "a Canadian-born pioneer of American cinema", "k": 1, "mode": "dense"}
+        assert (await host.client.post("/knowledge/search", json=query)).json()["hits"][0]["title"] == "Allan Dwan"
+
+
 async def test_missing_and_disambiguation_pages_are_recorded_not_indexed(lumina_host, wiki_server):
     async with lumina_host(plugins=PLUGINS, plugin_config=crawler_config(wiki_server)) as host:
         task = {"crawl": ["Aa River", "Page that never existed"], "hops": 0, "max_nodes": 5}

@@ -60,13 +60,20 @@ class Outcome:
 
 
 class Ingestor:
-    """Turns pages into graph nodes and indexed articles."""
+    """Turns pages into graph nodes and indexed articles.
 
-    def __init__(self, graph: GraphStore, knowledge: Any, publish: Publish, *, wiki_url: str = "") -> None:
+    ``dense_now=False`` (crawl tasks) hands articles over as soon as they are searchable by their
+    words, the index adding their dense vectors a moment later; bulk ingest keeps the default and
+    so waits for the embedder, which paces it.
+    """
+
+    def __init__(self, graph: GraphStore, knowledge: Any, publish: Publish, *, wiki_url: str = "",
+                 dense_now: bool = True) -> None:
         self.graph = graph
         self.knowledge = knowledge
         self._publish = publish
         self._wiki_url = wiki_url.rstrip("/")
+        self._dense_now = dense_now
 
     async def ingest(self, page: SourcePage) -> Outcome:
         title = normalise_title(page.title)
@@ -90,7 +97,7 @@ class Ingestor:
             new = self.graph.put(node)
             self.graph.replace_links(node.id, [twin.title], "redirects_to")
             return await self._announce(Outcome(node.id, node.title, "duplicate", new_node=new), node)
-        result = await self.knowledge.index_article(self._article_document(parsed, node))
+        result = await self.knowledge.index_article(self._article_document(parsed, node), dense_now=self._dense_now)
         new = self.graph.put(node)
         self.graph.replace_links(node.id, parsed.links, "links_to")
         outcome = Outcome(node.id, node.title, result["status"], parsed.links, int(result["passages"]), new)

@@ -61,19 +61,21 @@ def startup(ctx: PluginContext) -> None:
     ctx.on_stop(_state.frontier.close)
 
 
-def ingestor(ctx: PluginContext) -> Ingestor:
+def ingestor(ctx: PluginContext, *, dense_now: bool = True) -> Ingestor:
     """An ingestor bound to the services as they are now (the knowledge plugin may reload)."""
     settings = crawler_settings(ctx.config)
-    return Ingestor(_state.graph, ctx.service("knowledge"), ctx.publish, wiki_url=settings.article_url_base)
+    return Ingestor(_state.graph, ctx.service("knowledge"), ctx.publish, wiki_url=settings.article_url_base,
+                    dense_now=dense_now)
 
 
 def crawler(ctx: PluginContext) -> Crawler:
-    """A crawler on the configured wiki, paced by the rate limit all workers share."""
+    """A crawler on the configured wiki, paced by the rate limit all workers share; what it
+    fetches is searchable by its words at once, by meaning a moment later."""
     settings = crawler_settings(ctx.config)
     limiter = SharedRateLimiter(ctx.data_dir / "rate.sqlite", settings.rate_limit)
     politeness = Politeness(user_agent=settings.user_agent, maxlag=settings.maxlag)
     client = MediaWikiClient(ctx.http, settings.wiki_api, politeness, limiter)
-    return Crawler(client, ingestor(ctx), _state.graph, _state.frontier, recrawl_days=settings.recrawl_days)
+    return Crawler(client, ingestor(ctx, dense_now=False), _state.graph, _state.frontier, recrawl_days=settings.recrawl_days)
 
 
 @hookimpl

@@ -3,8 +3,9 @@
 Articles come in as plain data (``{"id", "title", "url", "revision", "source", "sections"}``),
 are cut into passages, and each passage is stored once in the vector store with a dense vector
 (the core embedder, over title + section + text) and a sparse BM25 vector. An article whose
-content has not changed is left alone; a changed one has its passages replaced. Retrieval lives
-in :mod:`lumina_knowledge.retrieval`.
+content has not changed is left alone; a changed one has its passages replaced. Dense vectors may
+follow a moment after the BM25 ones (``dense_now=False``, the crawler's choice), so a fresh
+article is searchable by its words at once. Retrieval lives in :mod:`lumina_knowledge.retrieval`.
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ from typing import Any
 
 from lumina_core.errors import ValidationFailed
 from lumina_core.services.vectors import CollectionSpec, Point, SparseVector, VectorSpec
+from lumina_knowledge.backfill import DenseBackfill, indexed_text
 from lumina_knowledge.bm25 import TermStats, passage_vector
-from lumina_knowledge.chunking import passages
+from lumina_knowledge.chunking import Passage, passages
 
 COLLECTION = "knowledge_passages"
 DENSE, SPARSE = "dense", "bm25"
-EMBED_BATCH = 64
 
 
 class KnowledgeIndex:
@@ -33,8 +34,10 @@ class KnowledgeIndex:
         self.embedder = embedder
         self.stats = stats
         self.collection = collection
+        self.backfill = DenseBackfill(vectors, embedder, collection, DENSE)
 
     async def open(self) -> None:
+        """Create the collection if needed and start completing pending dense vectors."""
         spec = CollectionSpec(
             name=self.collection,
             vectors={DENSE: VectorSpec(self.embedder.dimensions, "cosine")},
@@ -42,9 +45,18 @@ class KnowledgeIndex:
             indexes={"article_id": "keyword", "title": "keyword"},
         )
         await self.vectors.create_collection(spec)
+        self.backfill.start()
 
-    async def index_article(self, article: Mapping[str, Any]) -> dict[str, Any]:
-        """Add or replace an article; ``{"status": "added"|"replaced"|"unchanged", "passages": n}``."""
+    async def close(self) -> None:
+        await self.backfill.stop()
+
+    async def index_article(self, article: Mapping[str, Any], *, dense_now: bool = True) -> dict[str, Any]:
+        """Add or replace an article; ``{"status": "added"|"replaced"|"unchanged", "passages": n}``.
+
+        ``dense_now=False`` returns as soon as the article is searchable by its words: the dense
+        vectors of its passages follow in the background (:mod:`lumina_knowledge.backfill`).
+        Passages a replaced article keeps word for word keep their dense vectors.
+        """
         _check_article(article)
         fingerprint = _fingerprint(article)
         known = self.stats.article(article["id"])
@@ -52,10 +64,13 @@ class KnowledgeIndex:
             return {"status": "unchanged", "passages": len(known["passage_ids"])}
         cut = passages(article)
         sparse = [passage_vector(p.indexed_text) for p in cut]
-        dense = await self._embed([p.indexed_text for p in cut])
+        dense = await self._kept_dense(cut) if known else {}
+        if dense_now:
+            dense.update(await self._embed([p for p in cut if p.id not in dense]))
         extra = {"revision": article.get("revision"), "source": article.get("source", "")}
         points = [
-            Point(p.id, {DENSE: d, SPARSE: _sparse(s)}, p.payload(extra)) for p, d, s in zip(cut, dense, sparse)
+            Point(p.id, {SPARSE: _sparse(s), **({DENSE: dense[p.id]} if p.id in dense else {})}, p.payload(extra))
+            for p, s in zip(cut, sparse)
         ]
         stale = set(known["passage_ids"]) - {p.id for p in cut} if known else set()
         await self.vectors.upsert(self.collection, points)
@@ -63,6 +78,8 @@ class KnowledgeIndex:
             await self.vectors.delete(self.collection, sorted(stale))
         self.stats.add(article["id"], article["title"], fingerprint,
                        [(p.id, s.keys()) for p, s in zip(cut, sparse)], time.time())
+        if len(dense) < len(cut):
+            self.backfill.wake()
         return {"status": "replaced" if known else "added", "passages": len(cut)}
 
     async def remove_article(self, article_id: str) -> int:
@@ -84,15 +101,23 @@ class KnowledgeIndex:
         records = await self.vectors.get(self.collection, list(ids))
         return [{"id": str(r.id), **r.payload} for r in records]
 
-    def describe(self) -> dict[str, Any]:
+    async def describe(self) -> dict[str, Any]:
+        """Counts for the stats panel; ``pending_dense``: passages searchable by words only, so far."""
         return {"articles": self.stats.articles(), "passages": self.stats.documents,
-                "embedder": getattr(self.embedder, "model", "?")}
+                "pending_dense": await self.backfill.pending(), "embedder": getattr(self.embedder, "model", "?")}
 
-    async def _embed(self, texts: Sequence[str]) -> list[list[float]]:
-        vectors: list[list[float]] = []
-        for start in range(0, len(texts), EMBED_BATCH):
-            vectors.extend(await self.embedder.embed(texts[start : start + EMBED_BATCH]))
-        return vectors
+    async def _embed(self, cut: Sequence[Passage]) -> dict[str, list[float]]:
+        vectors = await self.embedder.embed([p.indexed_text for p in cut]) if cut else []
+        return {p.id: v for p, v in zip(cut, vectors, strict=True)}
+
+    async def _kept_dense(self, cut: Sequence[Passage]) -> dict[str, list[float]]:
+        """Dense vectors already stored for passages whose indexed text is unchanged."""
+        stored = await self.vectors.get(self.collection, [p.id for p in cut], with_vectors=True)
+        texts = {p.id: p.indexed_text for p in cut}
+        return {
+            str(r.id): list(r.vectors[DENSE]) for r in stored
+            if DENSE in r.vectors and indexed_text(r.payload) == texts[str(r.id)]
+        }
 
 
 def _sparse(vector: Mapping[int, float]) -> SparseVector:

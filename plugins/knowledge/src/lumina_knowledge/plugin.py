@@ -66,6 +66,7 @@ def register_services(ctx: PluginContext) -> Mapping[str, Any]:
 @hookimpl
 async def startup(ctx: PluginContext) -> None:
     await _state.service.index.open()
+    ctx.on_stop(_state.service.index.close)
 
 
 @hookimpl
@@ -92,7 +93,7 @@ def register_routes(ctx: PluginContext) -> APIRouter:
 
     @router.get("/stats", summary="How much the knowledge base holds")
     async def stats() -> dict[str, Any]:
-        return _state.service.stats()
+        return await _state.service.stats()
 
     masterchat = APIRouter(prefix="/masterchat", route_class=router.route_class)
 

@@ -23,9 +23,13 @@ class KnowledgeService:
         self.gaps = gaps
         self._publish = publish
 
-    async def index_article(self, article: Mapping[str, Any]) -> dict[str, Any]:
-        """Add or replace an article ``{"id", "title", "url", "revision", "source", "sections"}``."""
-        return await self.index.index_article(article)
+    async def index_article(self, article: Mapping[str, Any], *, dense_now: bool = True) -> dict[str, Any]:
+        """Add or replace an article ``{"id", "title", "url", "revision", "source", "sections"}``.
+
+        ``dense_now=False``: return once it is searchable by its words; its dense vectors follow
+        in the background (``stats()["pending_dense"]`` counts the passages still waiting).
+        """
+        return await self.index.index_article(article, dense_now=dense_now)
 
     async def remove_article(self, article_id: str) -> int:
         return await self.index.remove_article(article_id)
@@ -47,5 +51,5 @@ class KnowledgeService:
         await self._publish("knowledge.gap", {**gap, "user_id": user_id})
         return gap
 
-    def stats(self) -> dict[str, Any]:
-        return self.index.describe()
+    async def stats(self) -> dict[str, Any]:
+        return await self.index.describe()

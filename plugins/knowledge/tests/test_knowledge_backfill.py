@@ -1,0 +1,79 @@
+"""Progressive indexing: searchable by words at once, dense vectors a moment later, none lost."""
+
+from __future__ import annotations
+
+import copy
+
+
+async def dense_titles(host, query: str) -> list[str]:
+    response = await host.client.post("/knowledge/search", json={"query": query, "k": 3, "mode": "dense"})
+    return [hit["title"] for hit in response.json()["hits"]]
+
+
+async def pending(host) -> int:
+    return (await host.client.get("/knowledge/stats")).json()["pending_dense"]
+
+
+async def test_an_article_is_searchable_by_its_words_before_its_dense_vectors_exist(lumina_host, articles):
+    apollo, aardvark = articles
+    async with lumina_host(plugins=["knowledge"]) as host:
+        index = host.kernel.services.get("knowledge").index
+        await index.backfill.stop()  # hold the dense vectors back, to look at the moment between
+
+        assert await index.index_article(apollo, dense_now=False) == {"status": "added", "passages": 2}
+
+        hits = (await host.client.post("/knowledge/search", json={"query": "Who commanded Apollo 8?"})).json()["hits"]
+        assert hits[0]["title"] == "Apollo 8" and "Frank Borman" in hits[0]["text"]
+        assert await pending(host) == 2
+        assert await dense_titles(host, "Who commanded Apollo 8?") == []
+
+        index.backfill.start()
+        await index.backfill.drained()
+        assert await pending(host) == 0
+        assert (await dense_titles(host, "Who commanded Apollo 8?"))[0] == "Apollo 8"
+
+
+async def test_dense_vectors_left_pending_by_a_stop_are_completed_after_a_restart(lumina_host, articles):
+    apollo, aardvark = articles
+    async with lumina_host(plugins=["knowledge"]) as host:
+        index = host.kernel.services.get("knowledge").index
+        await index.backfill.stop()
+        await index.index_article(articles[1], dense_now=False)
+        assert await pending(host) == 1
+
+    async with lumina_host(plugins=["knowledge"]) as host:
+        await host.kernel.services.get("knowledge").index.backfill.drained()
+        assert await pending(host) == 0
+        assert await dense_titles(host, "an African mammal that eats termites") == ["Aardvark"]
+
+
+async def test_a_revised_article_keeps_the_dense_vectors_of_its_unchanged_passages(lumina_host, articles):
+    apollo, aardvark = articles
+    async with lumina_host(plugins=["knowledge"]) as host:
+        index = host.kernel.services.get("knowledge").index
+        await index.index_article(apollo)
+        await index.backfill.stop()
+        revised = copy.deepcopy(apollo)
+        revised["sections"][1]["text"] += " Borman later flew on no other mission."
+
+        assert await index.index_article(revised, dense_now=False) == {"status": "replaced", "passages": 2}
+        assert await pending(host) == 1  # only the crew passage changed
+
+
+async def test_a_dense_vector_is_written_only_to_the_text_it_was_computed_from(lumina_host, articles):
+    apollo, aardvark = articles
+    async with lumina_host(plugins=["knowledge"]) as host:
+        index = host.kernel.services.get("knowledge").index
+        await index.backfill.stop()
+        await index.index_article(aardvark, dense_now=False)
+        (read,), _ = await index.vectors.scroll(index.collection, limit=1)
+        revised = copy.deepcopy(aardvark)
+        revised["sections"][0]["text"] = "The aardvark digs burrows and eats ants at night."
+        await index.index_article(revised, dense_now=False)  # replaced while the old text was being embedded
+
+        (vector,) = await index.embedder.embed(["Aardvark: " + read.payload["text"]])
+        await index.backfill.write(read, vector)
+        assert await pending(host) == 1
+
+        await index.backfill.fill_once()
+        assert await pending(host) == 0
