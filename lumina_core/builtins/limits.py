@@ -20,7 +20,9 @@ def register_services(ctx: PluginContext) -> Mapping[str, Any]:
     settings = ctx.kernel.settings
     for limit in filter(None, [settings.rate_limit, *settings.rate_limit_routes.values()]):
         parse_limit(limit)
-    return {"rate_limits": build_limiter(settings.redis_url, settings.redis_prefix)}
+    limiter = build_limiter(settings.redis_url, settings.redis_prefix)
+    ctx.on_stop(limiter.aclose)
+    return {"rate_limits": limiter}
 
 
 @hookimpl

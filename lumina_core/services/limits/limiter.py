@@ -2,13 +2,16 @@
 
 A fixed-window counter per (limit, key): one atomic increment decides, and the window's
 remaining count and reset time feed the ``X-RateLimit-*`` headers. Plugins use the same
-service for their own budgets (``CRAWL_RATE_LIMIT=5/minute`` style)::
+service for their own budgets, refused when spent or paced (waiting for an evenly spaced turn,
+see :mod:`.pacing`)::
 
     await ctx.service("rate_limits").acquire("5/minute", "crawl")   # raises RateLimited (429)
+    await ctx.service("rate_limits").wait_turn("crawler", 2.0)       # at most 2 per second
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from dataclasses import dataclass
@@ -22,6 +25,7 @@ from prometheus_client import Counter
 
 from lumina_core.errors import LuminaError, ValidationFailed
 from lumina_core.services.limits.memory import FixedWindowMemory
+from lumina_core.services.limits.pacing import MemoryPacer, Pacer, RedisPacer
 
 REJECTED = Counter("lumina_rate_limit_rejections_total", "Requests and actions refused by a rate limit.", ["scope"])
 
@@ -76,10 +80,16 @@ class RateLimiter:
     remembered per window (read once from the store when another process opened it).
     """
 
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, pacer: Pacer | None = None) -> None:
         self.storage = storage
+        self.pacer = pacer or MemoryPacer()
         self._strategy = FixedWindowRateLimiter(storage)
         self._resets: dict[str, float] = {}
+
+    @property
+    def shared(self) -> bool:
+        """Whether other processes (through Redis) share these limits and turns."""
+        return self.pacer.shared
 
     async def hit(self, limit: str, *keys: str, cost: int = 1) -> Decision:
         """Spend ``cost`` from the window of ``limit`` for ``keys``; say whether it fitted."""
@@ -112,8 +122,19 @@ class RateLimiter:
             raise RateLimited(f"rate limit {limit} reached for {'/'.join(keys) or 'this action'}", decision)
         return decision
 
+    async def wait_turn(self, key: str, per_second: float) -> None:
+        """Wait for the next of at most ``per_second`` evenly spaced turns of ``key``."""
+        if per_second <= 0:
+            raise ValidationFailed(f"a pace must be a positive number of turns per second, got {per_second}")
+        delay = await self.pacer.delay(key, 1.0 / per_second)
+        if delay > 0:
+            await asyncio.sleep(delay)
+
     async def ping(self) -> bool:
         return await self.storage.check()
+
+    async def aclose(self) -> None:
+        await self.pacer.aclose()
 
 
 def build_limiter(redis_url: str | None, prefix: str) -> RateLimiter:
@@ -121,6 +142,5 @@ def build_limiter(redis_url: str | None, prefix: str) -> RateLimiter:
     if redis_url:
         uri = "async+" + redis_url if not redis_url.startswith("async+") else redis_url
         storage = storage_from_string(uri, implementation="redispy", key_prefix=f"{prefix}:limits")
-    else:
-        storage = FixedWindowMemory()
-    return RateLimiter(storage)
+        return RateLimiter(storage, RedisPacer(redis_url, f"{prefix}:limits"))
+    return RateLimiter(FixedWindowMemory(), MemoryPacer())

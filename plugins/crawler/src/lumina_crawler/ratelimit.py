@@ -1,8 +1,11 @@
-"""``CRAWL_RATE_LIMIT`` across every worker process: one schedule of request slots on disk.
+"""``CRAWL_RATE_LIMIT`` across every worker: one schedule of evenly spaced request slots.
 
-Each request takes the next free slot from a row in a SQLite file in the crawler's data folder
-(``BEGIN IMMEDIATE`` serialises the workers), then sleeps until its slot. Workers sharing the data
-folder therefore share one rate, however many there are, and a restarted worker keeps the pace.
+With Redis configured (``REDIS_URL``), the schedule lives there, through the core's
+``rate_limits`` service (:meth:`wait_turn`): every worker on every machine using that Redis shares
+one rate. Without it, the schedule is a row in a SQLite file in the crawler's data folder
+(``BEGIN IMMEDIATE`` serialises the workers): workers sharing the data folder share one rate.
+Either way each request takes the next free slot and sleeps until it, and a restarted worker
+keeps the pace.
 """
 
 from __future__ import annotations
@@ -13,11 +16,33 @@ import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
+
+#: The schedule's name in the ``rate_limits`` service: one budget for the crawler, whatever the worker.
+TURNS_KEY = "crawler"
 
 
 class Limiter(Protocol):
     async def acquire(self) -> None: ...
+
+
+def shared_limiter(rate_limits: Any, folder: Path, rate: float) -> Limiter:
+    """Through Redis when the ``rate_limits`` service is shared by other processes, else on disk."""
+    if rate_limits.shared:
+        return ServiceLimiter(rate_limits, rate)
+    return SharedRateLimiter(folder / "rate.sqlite", rate)
+
+
+class ServiceLimiter:
+    """At most ``rate`` acquisitions per second across every process sharing ``rate_limits``."""
+
+    def __init__(self, rate_limits: Any, rate: float, *, key: str = TURNS_KEY) -> None:
+        if rate <= 0:
+            raise ValueError("CRAWL_RATE_LIMIT must be a positive number of requests per second")
+        self._rate_limits, self._rate, self._key = rate_limits, rate, key
+
+    async def acquire(self) -> None:
+        await self._rate_limits.wait_turn(self._key, self._rate)
 
 
 class SharedRateLimiter:

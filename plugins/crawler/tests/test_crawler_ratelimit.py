@@ -1,0 +1,46 @@
+"""CRAWL_RATE_LIMIT across workers: through Redis when configured, else the data folder's schedule."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AsyncExitStack
+
+from lumina_crawler import plugin as crawler_plugin
+
+from lumina_core.testing import host_settings, running_host
+
+PLUGINS = ["knowledge", "crawler"]
+RATE = 20.0
+
+
+async def crawl_requests(hosts, per_host: int) -> None:
+    """``per_host`` API requests from each host's crawler, all at once."""
+    clients = [crawler_plugin.crawler(host.kernel.get("crawler").context).client for host in hosts]
+    await asyncio.gather(*(client.request({"action": "query", "titles": "A"}) for client in clients for _ in range(per_host)))
+
+
+def assert_paced(wiki_server, requests: int) -> None:
+    times = sorted(r.at for r in wiki_server.requests)
+    assert len(times) == requests
+    assert times[-1] - times[0] >= (requests - 1) / RATE * 0.8  # slots are exact; arrival jitters
+
+
+async def test_workers_on_machines_sharing_a_redis_share_one_rate(wiki_server, tmp_path, redis_backend):
+    config = {"crawler": {"wiki_api": wiki_server.api_url, "rate_limit": RATE}}
+    async with AsyncExitStack() as stack:
+        hosts = [
+            await stack.enter_async_context(running_host(host_settings(
+                tmp_path / machine, PLUGINS, plugin_config=config, **redis_backend)))
+            for machine in ("machine-a", "machine-b")  # no data folder in common
+        ]
+        await crawl_requests(hosts, per_host=6)
+    assert_paced(wiki_server, 12)
+    assert not any(tmp_path.glob("*/plugins/crawler/rate.sqlite"))
+
+
+async def test_without_redis_the_schedule_is_kept_in_the_data_folder(lumina_host, wiki_server, lumina_data_dir):
+    config = {"crawler": {"wiki_api": wiki_server.api_url, "rate_limit": RATE}}
+    async with lumina_host(plugins=PLUGINS, plugin_config=config, redis_url=None) as host:
+        await crawl_requests([host, host], per_host=4)  # two workers of one data folder
+    assert_paced(wiki_server, 8)
+    assert (lumina_data_dir / "plugins" / "crawler" / "rate.sqlite").is_file()
