@@ -61,19 +61,19 @@ async def test_a_revised_article_keeps_the_dense_vectors_of_its_unchanged_passag
 
 
 async def test_a_dense_vector_is_written_only_to_the_text_it_was_computed_from(lumina_host, articles):
-    apollo, aardvark = articles
+    apollo, _ = articles
     async with lumina_host(plugins=["knowledge"]) as host:
         index = host.kernel.services.get("knowledge").index
         await index.backfill.stop()
-        await index.index_article(aardvark, dense_now=False)
-        (read,), _ = await index.vectors.scroll(index.collection, limit=1)
-        revised = copy.deepcopy(aardvark)
-        revised["sections"][0]["text"] = "The aardvark digs burrows and eats ants at night."
-        await index.index_article(revised, dense_now=False)  # replaced while the old text was being embedded
+        await index.index_article(apollo, dense_now=False)
+        read, _ = await index.vectors.scroll(index.collection, limit=2)
+        vectors = await index.embedder.embed([r.payload["text"] for r in read])
+        revised = copy.deepcopy(apollo)
+        revised["sections"][1]["text"] += " Borman later flew on no other mission."
+        await index.index_article(revised, dense_now=False)  # replaced while the old texts were embedded
 
-        (vector,) = await index.embedder.embed(["Aardvark: " + read.payload["text"]])
-        await index.backfill.write(read, vector)
-        assert await pending(host) == 1
+        await index.backfill.write(read, vectors)
+        assert await pending(host) == 1  # the unchanged passage has its vector, the revised one waits
 
         await index.backfill.fill_once()
         assert await pending(host) == 0

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from lumina_core.services.vectors import Filter, HasVector, Match, Point, Record
+from lumina_core.services.vectors import Filter, HasId, HasVector, Match, Point, Record
 from lumina_knowledge.chunking import Passage
 
 log = logging.getLogger("lumina.knowledge.backfill")
@@ -73,15 +73,15 @@ class DenseBackfill:
         records, _ = await self.vectors.scroll(self.collection, filter=self._lacking, limit=self.batch)
         if not records:
             return 0
-        embedded = await self.embedder.embed([indexed_text(r.payload) for r in records])
-        for record, vector in zip(records, embedded, strict=True):
-            await self.write(record, vector)
+        await self.write(records, await self.embedder.embed([indexed_text(r.payload) for r in records]))
         return len(records)
 
-    async def write(self, record: Record, vector: list[float]) -> None:
-        """Give the passage ``record`` was read from its dense vector, unless its text changed since."""
-        unchanged = Filter(must=(Match("text", record.payload.get("text", "")),), must_not=(HasVector(self.dense),))
-        await self.vectors.update_vectors(self.collection, [Point(record.id, {self.dense: vector})], filter=unchanged)
+    async def write(self, records: Sequence[Record], vectors: Sequence[list[float]]) -> None:
+        """Give each passage read as ``records`` its dense vector, unless its text changed since."""
+        points = [Point(r.id, {self.dense: v}) for r, v in zip(records, vectors, strict=True)]
+        as_read = tuple(Filter(must=(HasId((r.id,)), Match("text", r.payload.get("text", "")))) for r in records)
+        unchanged = Filter(should=as_read, must_not=(HasVector(self.dense),))
+        await self.vectors.update_vectors(self.collection, points, filter=unchanged)
 
     async def _run(self) -> None:
         while True:
