@@ -43,7 +43,9 @@ EVIDENCE_HEAD = 10
 _FIELD = re.compile(r"(?:^|\s)([A-Z][a-z]+(?: [a-z]+)?): ")
 
 
-def rescore(query: str, candidates: Sequence[SearchHit], stats: TermStats, floors: Mapping[str, float]) -> list[SearchHit]:
+def rescore(
+    query: str, candidates: Sequence[SearchHit], stats: TermStats, floors: Mapping[str, float]
+) -> list[SearchHit]:
     """``candidates`` (each with its ``bm25`` and/or ``dense`` signal) best first; ``floors``: the
     score each search gives a passage it did not return."""
     ranked = sorted(_by_searches(candidates, floors), key=lambda hit: -hit.score)
@@ -54,6 +56,7 @@ def rescore(query: str, candidates: Sequence[SearchHit], stats: TermStats, floor
 
 
 def _by_searches(candidates: Sequence[SearchHit], floors: Mapping[str, float]) -> list[SearchHit]:
+    """The first stage: what both searches and the article stage say, cheap for every candidate."""
     best_bm25 = max((hit.signals.get("bm25", 0.0) for hit in candidates), default=0.0) or 1.0
     articles = article_closeness(candidates, floors["dense"])
     scored = []
@@ -68,6 +71,7 @@ def _by_searches(candidates: Sequence[SearchHit], floors: Mapping[str, float]) -
 
 
 def _with_evidence(hit: SearchHit, weights: dict[int, float], total: float) -> SearchHit:
+    """The second stage: what the passage's own sentences and infobox lines say."""
     sentence = best_sentence_coverage(hit, weights) / total
     field = field_asked(hit.text, set(weights))
     score = hit.score + SENTENCE_WEIGHT * sentence + FIELD_WEIGHT * field

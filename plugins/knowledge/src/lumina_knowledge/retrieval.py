@@ -8,7 +8,7 @@ what the product uses.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from lumina_core.errors import ValidationFailed
@@ -73,18 +73,13 @@ class Retriever:
 
 def fuse(rankings: Mapping[str, Sequence[Hit]], k: int = RRF_K) -> list[SearchHit]:
     """Reciprocal-rank fusion: each list gives 1/(k + rank); each hit keeps its score per list
-    as a signal (``bm25``, ``dense``) for the stages after."""
+    as a signal (``bm25``, ``dense``)."""
     scores: dict[str, float] = {}
-    hits: dict[str, Hit] = {}
-    signals: dict[str, dict[str, float]] = {}
-    for name, ranking in rankings.items():
+    for ranking in rankings.values():
         for rank, hit in enumerate(ranking, start=1):
-            key = str(hit.id)
-            scores[key] = scores.get(key, 0.0) + 1.0 / (k + rank)
-            hits.setdefault(key, hit)
-            signals.setdefault(key, {})[name] = hit.score
-    ordered = sorted(scores, key=lambda key: -scores[key])
-    return [_hit(hits[key], scores[key], signals[key]) for key in ordered]
+            scores[str(hit.id)] = scores.get(str(hit.id), 0.0) + 1.0 / (k + rank)
+    fused = [replace(hit, score=scores[hit.id]) for hit in candidates(rankings)]
+    return sorted(fused, key=lambda hit: -hit.score)
 
 
 def candidates(rankings: Mapping[str, Sequence[Hit]]) -> list[SearchHit]:
