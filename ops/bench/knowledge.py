@@ -155,8 +155,9 @@ async def naive_rag(host: Host, questions: list[Question]) -> dict[str, float]:
             "p95_s": sorted(seconds)[int(0.95 * (len(seconds) - 1))], "questions": len(questions)}
 
 
-def report(ingested: dict[str, float], sets: dict[str, list[Question]], retrieved: dict[str, dict[str, dict[str, float]]],
-           qa: dict[str, float] | None, naive: dict[str, float] | None = None) -> None:
+def report(ingested: dict[str, float], sets: dict[str, list[Question]],
+           retrieved: dict[str, dict[str, dict[str, float]]], qa: dict[str, float] | None,
+           naive: dict[str, float] | None = None) -> None:
     print(f"ingest: {ingested['pages']} pages → {ingested['passages']} passages in {ingested['seconds']:.1f} s")
     print("a hit is a passage of the right article containing the answer")
     for name, by_mode in retrieved.items():
@@ -165,7 +166,8 @@ def report(ingested: dict[str, float], sets: dict[str, list[Question]], retrieve
         base = by_mode["bm25"]["hit@1"] or 1e-9
         for mode in ("bm25", "dense", "rrf", "hybrid"):
             r = by_mode[mode]
-            print(f"{mode:8} {r['hit@1']:6.2f} {r['hit@3']:6.2f} {r['p50_ms']:7.1f} {r['p95_ms']:7.1f}  ×{r['hit@1'] / base:.2f}")
+            print(f"{mode:8} {r['hit@1']:6.2f} {r['hit@3']:6.2f} {r['p50_ms']:7.1f} {r['p95_ms']:7.1f}  "
+                  f"×{r['hit@1'] / base:.2f}")
     if qa:
         print(f"wiki_qa: {qa['accuracy']:.2f} answers contain the fact, {qa['cited']:.2f} cite passages, "
               f"{qa['phrased']:.2f} phrased by the model (the rest: the evidence sentence), "
