@@ -181,24 +181,32 @@ class ChunkWriter:
         return data_frame({**self._base, "choices": [choice], **extra})
 
     async def frames(self, first: ChatChunk, rest: AsyncIterator[ChatChunk]) -> AsyncIterator[bytes]:
-        yield self._frame({"role": "assistant", "content": ""}, lumina=lumina_metadata(self._prepared))
+        """One write per model chunk: the role frame leaves with the first text, and the finish,
+        usage and ``[DONE]`` frames together, so the client is woken once for each."""
+        frames = self._frame({"role": "assistant", "content": ""}, lumina=lumina_metadata(self._prepared))
         chunk = first
         try:
             while True:
-                if chunk.text:
-                    yield self._frame({"content": chunk.text})
+                frames += self._frames_of(chunk)
+                if frames:
+                    yield frames
                 if chunk.finish_reason is not None:
-                    yield self._frame({}, chunk.finish_reason)
-                    if self._include_usage:
-                        yield data_frame({**self._base, "choices": [], "usage": usage_body(chunk.usage or Usage())})
-                    yield DONE_FRAME
                     return
-                chunk = await anext(rest)
+                frames, chunk = b"", await anext(rest)
         except StopAsyncIteration:
             yield data_frame(error_body(502, "the model's stream ended before it finished", code="stream_ended"))
         except Exception as exc:  # noqa: BLE001 - headers are out: the client gets an error event
             error = mid_stream_error(exc)
             yield data_frame(error_body(error.status, error.message, error.field, getattr(error, "code", None)))
+
+    def _frames_of(self, chunk: ChatChunk) -> bytes:
+        frames = [self._frame({"content": chunk.text})] if chunk.text else []
+        if chunk.finish_reason is not None:
+            frames.append(self._frame({}, chunk.finish_reason))
+            if self._include_usage:
+                frames.append(data_frame({**self._base, "choices": [], "usage": usage_body(chunk.usage or Usage())}))
+            frames.append(DONE_FRAME)
+        return b"".join(frames)
 
 
 def models_body(models: list[ModelInfo]) -> dict[str, Any]:

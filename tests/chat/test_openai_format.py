@@ -19,7 +19,9 @@ PREPARED = PreparedChat(
 
 
 async def _frames(first: ChatChunk, rest, include_usage: bool = False) -> list[str]:
-    return [f.decode() async for f in ChunkWriter(PREPARED, include_usage).frames(first, rest)]
+    """The SSE events as the client reads them (one write may carry several)."""
+    written = b"".join([w async for w in ChunkWriter(PREPARED, include_usage).frames(first, rest)]).decode()
+    return [event + "\n\n" for event in written.split("\n\n") if event]
 
 
 def _data(frame: str):

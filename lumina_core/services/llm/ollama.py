@@ -81,6 +81,7 @@ class OllamaProvider(ServerBudget):
     async def stream(
         self, messages: Sequence[Message], model: str, options: GenerationOptions
     ) -> AsyncIterator[ChatChunk]:
+        last: ChatChunk | None = None
         with ollama_errors(self._url, model):
             parts = await self._client.chat(
                 model=model,
@@ -88,14 +89,17 @@ class OllamaProvider(ServerBudget):
                 stream=True,
                 options=_options(options),
             )
+            # the last part is held until the body has been read to its end, so the
+            # connection goes back to the client's pool instead of being closed
             async for part in parts:
                 if not part.done:
                     yield ChatChunk(part.message.content or "", model)
                     continue
                 usage = Usage(part.prompt_eval_count or 0, part.eval_count or 0)
                 finish = "length" if part.done_reason == "length" else "stop"
-                yield ChatChunk(part.message.content or "", model, finish_reason=finish, usage=usage)
-                return
+                last = ChatChunk(part.message.content or "", model, finish_reason=finish, usage=usage)
+        if last is not None:
+            yield last
 
     async def aclose(self) -> None:
         await self._client._client.aclose()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
+from lumina_core.contract import Message
 from lumina_core.services.llm import LLMService, ModelNotFound, ProviderUnavailable
-from lumina_core.services.llm.openai_compat import OpenAICompatibleProvider
+from lumina_core.services.llm.base import GenerationOptions
+from lumina_core.services.llm.openai_compat import OpenAICompatibleProvider, _sse_data
 
 QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
 
@@ -41,15 +44,9 @@ async def test_a_server_that_is_down_is_a_clear_unavailable_error(pick_free_port
     url = f"http://127.0.0.1:{pick_free_port()}/v1"
     provider = OpenAICompatibleProvider(url, "any", timeout=2)
     with pytest.raises(ProviderUnavailable) as caught:
-        [c async for c in provider.stream((), "any", _options())]
+        [c async for c in provider.stream((), "any", GenerationOptions())]
     await provider.aclose()
     assert url in caught.value.message and "OPENAI_BASE_URL" in caught.value.message
-
-
-def _options():
-    from lumina_core.services.llm.base import GenerationOptions
-
-    return GenerationOptions()
 
 
 async def test_configuration_alone_points_lumina_at_the_server(llama_cpp_server: str, tmp_path) -> None:
@@ -63,3 +60,23 @@ async def test_configuration_alone_points_lumina_at_the_server(llama_cpp_server:
     result = await llm.chat(QUESTION, max_tokens=2)
     await llm.aclose()
     assert result.model == "smollm2-peer" and result.usage.completion_tokens == 2
+
+
+async def test_streams_reuse_one_kept_alive_connection(llama_cpp_server: str) -> None:
+    provider = OpenAICompatibleProvider(llama_cpp_server, "smollm2-peer")
+    try:
+        for _ in range(3):
+            [c async for c in provider.stream((Message("user", "Hi"),), "smollm2-peer", GenerationOptions(max_tokens=2))]
+        pool = provider._client._transport._pool  # httpx keeps no public view of its pool
+        assert len(pool.connections) == 1 and pool.connections[0].is_idle()
+    finally:
+        await provider.aclose()
+
+
+async def test_server_sent_events_are_split_across_reads_and_line_endings() -> None:
+    async def reads():
+        for piece in (b'data: {"a":', b' 1}\r\n\r\n: a comment\n\nda', b"ta: [DONE]\n\ndata: x\ndata: y\n\n"):
+            yield piece
+
+    events = [data async for data in _sse_data(httpx.Response(200, content=reads()))]
+    assert events == [b'{"a": 1}', b"[DONE]", b"x\ny"]
