@@ -126,8 +126,9 @@ class Settings(BaseSettings):
     )
     llm_context: int = Field(2048, ge=256, description="Context window of the embedded model, in tokens.")
     llm_threads: int | None = Field(None, ge=1, description="CPU threads of the embedded model; unset: up to 4.")
-    llm_prompt_batch: int = Field(
-        1, ge=1, description="llama.cpp `n_ubatch` of the embedded model (1 works around a crash of this build)."
+    llm_prompt_batch: int | None = Field(
+        None, ge=1, description="llama.cpp `n_ubatch` of the embedded model; unset: 512 if a probe process "
+        "finds this build reads prompts in batches without crashing, else 1.",
     )
     llm_server_context: int = Field(4096, ge=256, description="Context window assumed for server models.")
     llm_timeout: float = Field(120.0, gt=0, description="Seconds one model reply may take.")

@@ -3,9 +3,10 @@
 Starts ``python -m llama_cpp.server`` (SmolLM2, the embedded model's file) and a Lumina whose
 only provider is that server (``LUMINA_LLM_PROVIDERS=openai``), then sends the same streamed
 request to both, alternating, and compares time to first token and total time. Also measures
-an embedding-cache hit and the embedded embedder's throughput.
+an embedding-cache hit, the embedded embedder's throughput, and the embedded chat model's time to
+first token and prompt reading one token at a time and in llama.cpp's batches.
 
-    .venv/bin/python -m ops.bench.gateway [--rounds 10] [--max-tokens 16]
+    .venv/bin/python -m ops.bench.gateway [--rounds 30] [--max-tokens 16] [--only gateway|embeddings|embedded]
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from contextlib import contextmanager
 
 import httpx
 
+from lumina_core.services.llm.batch_probe import BATCHED, ONE_TOKEN
 from lumina_core.services.model_files import SMOLLM2_135M
 
 PEER_MODEL = "smollm2-peer"
@@ -96,27 +98,33 @@ def _has_text(chunk: dict) -> bool:
 
 
 def bench_gateway(rounds: int, max_tokens: int) -> dict[str, float]:
+    """Same client, same body, warm connections on both sides; the order alternates every round
+    (direct first, then Lumina first) so drift in the machine's load falls on both alike."""
     peer_command, peer_url = _llama_server()
     with tempfile.TemporaryDirectory() as data_dir, _serving(peer_command, peer_url) as peer:
         lumina_command, lumina_url, env = _lumina(peer, data_dir)
         with _serving(lumina_command, lumina_url, env) as lumina, httpx.Client(timeout=120) as client:
-            for url in (peer, lumina):  # warm both paths once
+            for url in (peer, lumina, peer, lumina):  # warm both paths and their connections
                 _timed_stream(client, url, max_tokens)
-            direct, through = [], []
-            for _ in range(rounds):
-                direct.append(_timed_stream(client, peer, max_tokens))
-                through.append(_timed_stream(client, lumina, max_tokens))
+            timings: dict[str, list[tuple[float, float]]] = {peer: [], lumina: []}
+            for round_ in range(rounds):
+                for url in (peer, lumina) if round_ % 2 == 0 else (lumina, peer):
+                    timings[url].append(_timed_stream(client, url, max_tokens))
+    return _compare(timings[peer], timings[lumina])
+
+
+def _compare(direct: list[tuple[float, float]], through: list[tuple[float, float]]) -> dict[str, float]:
+    """Ratios of the medians, and the median of each round's own difference (paired, so a
+    round disturbed by other work is compared with its own direct request)."""
     median = statistics.median
-    d_ttft, l_ttft = median(t for t, _ in direct), median(t for t, _ in through)
-    d_total, l_total = median(t for _, t in direct), median(t for _, t in through)
-    best_direct, best_through = min(t for _, t in direct), min(t for _, t in through)
-    return {
-        "direct_ttft_ms": d_ttft * 1000, "lumina_ttft_ms": l_ttft * 1000, "ttft_ratio": l_ttft / d_ttft,
-        "direct_total_ms": d_total * 1000, "lumina_total_ms": l_total * 1000, "total_ratio": l_total / d_total,
-        "added_ms_at_median": (l_total - d_total) * 1000,
-        # the fastest run of each is the least disturbed by other work on a busy machine
-        "best_total_ratio": best_through / best_direct, "added_ms_at_best": (best_through - best_direct) * 1000,
-    }
+    figures: dict[str, float] = {}
+    for index, name in enumerate(("ttft", "total")):
+        d, t = [r[index] for r in direct], [r[index] for r in through]
+        figures[f"direct_{name}_ms"] = median(d) * 1000
+        figures[f"lumina_{name}_ms"] = median(t) * 1000
+        figures[f"{name}_ratio"] = median(t) / median(d)
+        figures[f"{name}_added_ms_paired"] = median(b - a for a, b in zip(d, t, strict=True)) * 1000
+    return figures
 
 
 class InstantProvider:
@@ -182,6 +190,39 @@ async def bench_gateway_cost(tokens: int, rounds: int = 100) -> dict[str, float]
     return {"gateway_ms_per_stream": elapsed * 1000, "gateway_us_per_chunk": elapsed / tokens * 1e6}
 
 
+PASSAGE = (
+    "Aristotle was a Greek philosopher and polymath who studied under Plato in Athens and later "
+    "tutored Alexander the Great. His writings cover physics, biology, logic, ethics, poetry, "
+    "rhetoric and politics, and shaped Western thought for two thousand years. "
+)
+
+
+async def bench_embedded(prompt_batch: int, rounds: int = 5) -> dict[str, float]:
+    """The embedded model's time to first token and prompt reading with llama.cpp's ``n_ubatch``
+    at ``prompt_batch``. Each round opens with a new system line, so llama.cpp's prefix cache
+    cannot skip the prompt it read the round before."""
+    from lumina_core.contract import Message
+    from lumina_core.services.llm.base import GenerationOptions
+    from lumina_core.services.llm.embedded import EmbeddedProvider, LlamaOptions
+
+    provider = EmbeddedProvider(options=LlamaOptions(prompt_batch=prompt_batch))
+    await provider.warm_up()
+    ttft, per_token, prompt_tokens = [], [], 0
+    for round_ in range(rounds):
+        messages = (Message("system", f"Session {round_}: answer briefly."), Message("user", PASSAGE * 3 + "Who taught him?"))
+        started = time.perf_counter()
+        chunks = [c async for c in provider.stream(messages, provider.model_id, GenerationOptions(max_tokens=1))]
+        elapsed = time.perf_counter() - started
+        prompt_tokens = chunks[-1].usage.prompt_tokens
+        ttft.append(elapsed)
+        per_token.append(elapsed / prompt_tokens)
+    return {
+        f"embedded_batch{prompt_batch}_prompt_tokens": prompt_tokens,
+        f"embedded_batch{prompt_batch}_ttft_ms": statistics.median(ttft) * 1000,
+        f"embedded_batch{prompt_batch}_prompt_ms_per_token": statistics.median(per_token) * 1000,
+    }
+
+
 async def bench_embeddings() -> dict[str, float]:
     from lumina_core.services.embeddings.cache import CachedEmbedder
     from lumina_core.services.embeddings.minilm import MiniLMEmbedder
@@ -202,16 +243,26 @@ async def bench_embeddings() -> dict[str, float]:
     return {"embedder_sentences_per_s": throughput, "cache_hit_us": hit_us}
 
 
+PARTS = {
+    "gateway": lambda args: {
+        **bench_gateway(args.rounds, args.max_tokens), **asyncio.run(bench_gateway_cost(args.max_tokens)),
+    },
+    "embeddings": lambda args: asyncio.run(bench_embeddings()),
+    "embedded": lambda args: {
+        **asyncio.run(bench_embedded(ONE_TOKEN)), **asyncio.run(bench_embedded(BATCHED)),
+    },
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--max-tokens", type=int, default=16)
+    parser.add_argument("--only", choices=sorted(PARTS), action="append", help="run only these parts")
     args = parser.parse_args()
-    results = {
-        **bench_gateway(args.rounds, args.max_tokens),
-        **asyncio.run(bench_gateway_cost(args.max_tokens)),
-        **asyncio.run(bench_embeddings()),
-    }
+    results: dict[str, float] = {}
+    for part in args.only or PARTS:
+        results.update(PARTS[part](args))
     width = max(map(len, results))
     for name, value in results.items():
         print(f"{name:<{width}}  {value:10.3f}")

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from lumina_core.contract import Message, Usage
+from lumina_core.services.llm.batch_probe import safe_prompt_batch
 from lumina_core.services.llm.base import (
     ChatChunk,
     ContextTooLong,
@@ -39,15 +40,14 @@ DEFAULT_TEMPERATURE = 0.3
 class LlamaOptions:
     """How llama.cpp runs the model.
 
-    ``prompt_batch`` is llama.cpp's ``n_ubatch``. It defaults to 1 because the
-    llama-cpp-python 0.3.36 build used here crashes (SIGSEGV in ``llama_decode``) on any
-    batch of more than one token on this CPU; one token at a time is correct, only slower
-    at reading long prompts. Raise it where the build is sound.
+    ``prompt_batch`` is llama.cpp's ``n_ubatch``. Unset, it is llama.cpp's batched reading when
+    a probe process finds that this build can do it (one llama-cpp-python 0.3.36 build crashed
+    on any batch of more than one token), else one token at a time: see ``batch_probe``.
     """
 
     context_window: int = 2048
     threads: int = max(1, min(4, os.cpu_count() or 1))
-    prompt_batch: int = 1
+    prompt_batch: int | None = None
 
 
 _loaded: dict[tuple[Path, LlamaOptions], Any] = {}
@@ -61,11 +61,12 @@ def shared_llama(path: Path, options: LlamaOptions) -> Any:
     with _loading:
         key = (path, options)
         if key not in _loaded:
+            batch = options.prompt_batch or safe_prompt_batch(path, options.threads, options.context_window)
             _loaded[key] = Llama(
                 model_path=str(path),
                 n_ctx=options.context_window,
                 n_threads=options.threads,
-                n_ubatch=options.prompt_batch,
+                n_ubatch=batch,
                 verbose=False,
             )
         return _loaded[key]
