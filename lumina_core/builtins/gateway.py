@@ -165,6 +165,17 @@ def _add_ollama_routes(router: APIRouter, chat_service: Any, llm_service: Any, e
     async def tags() -> dict[str, Any]:
         return ollama.tags_body(await llm_service().models())
 
+    @router.post("/api/show", tags=["ollama"], summary="Ollama model details")
+    async def show(body: ollama.ShowRequestIn) -> Response:
+        found = [m for m in await llm_service().models() if m.id == body.wanted]
+        if not found:
+            return ollama.error_response(ModelNotFound(f"model '{body.wanted}' not found", field="model"))
+        return JSONResponse(ollama.show_body(found[0]))
+
+    @router.get("/api/ps", tags=["ollama"], summary="Ollama's list of the models loaded in memory")
+    async def ps() -> dict[str, Any]:
+        return ollama.ps_body(await llm_service().loaded_models())
+
     @router.get("/api/version", tags=["ollama"], summary="The Ollama API version this endpoint family follows")
     async def version() -> dict[str, str]:
         return {"version": "0.5.0"}

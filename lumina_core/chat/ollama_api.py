@@ -1,4 +1,4 @@
-"""Ollama's wire format for ``/api``: chat, generate, tags and embed, streamed as NDJSON.
+"""Ollama's wire format for ``/api``: chat, generate, tags, show, ps and embed; streams are NDJSON.
 
 Durations are nanoseconds and counts are the model's own, as Ollama reports them, so Ollama
 clients (the ``ollama`` library, Open WebUI) can use Lumina as if it were an Ollama server.
@@ -149,13 +149,54 @@ async def whole_reply(part: Any, model: str, chunks: AsyncIterator[ChatChunk], t
     raise RuntimeError("the model's stream ended without a final chunk")
 
 
-def tags_body(models: list[ModelInfo]) -> dict[str, Any]:
-    def entry(model: ModelInfo) -> dict[str, Any]:
-        modified = datetime.fromtimestamp(model.created, UTC).isoformat().replace("+00:00", "Z")
-        return {
-            "name": model.id, "model": model.id, "modified_at": modified, "size": 0, "digest": "",
-            "details": {"format": "gguf" if model.provider == "embedded" else "", "family": "",
-                        "families": None, "parameter_size": "", "quantization_level": ""},
-        }
+class ShowRequestIn(BaseModel):
+    """``/api/show`` names the model as ``model`` (older clients: ``name``)."""
 
-    return {"models": [entry(m) for m in models]}
+    model_config = ConfigDict(extra="allow")
+    model: str | None = None
+    name: str | None = None
+
+    @property
+    def wanted(self) -> str:
+        return model_name(self.model or self.name or "")
+
+
+#: Go's zero time, which Ollama sends for "never": Lumina keeps a loaded model until it stops.
+NEVER = "0001-01-01T00:00:00Z"
+
+
+def _modified(model: ModelInfo) -> str:
+    return datetime.fromtimestamp(model.created, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _details(model: ModelInfo) -> dict[str, Any]:
+    return {"parent_model": "", "format": "gguf" if model.provider == "embedded" else "", "family": "",
+            "families": None, "parameter_size": "", "quantization_level": ""}
+
+
+def tags_body(models: list[ModelInfo]) -> dict[str, Any]:
+    return {"models": [
+        {"name": m.id, "model": m.id, "modified_at": _modified(m), "size": 0, "digest": "", "details": _details(m)}
+        for m in models
+    ]}
+
+
+def show_body(model: ModelInfo) -> dict[str, Any]:
+    """What Ollama's ``/api/show`` says of a model; Lumina knows its context window, not its
+    Modelfile or template."""
+    info = {"general.architecture": "", "lumina.provider": model.provider}
+    if model.context_window:
+        info["context_length"] = model.context_window
+    return {
+        "modelfile": "", "parameters": "", "template": "", "details": _details(model), "model_info": info,
+        "capabilities": ["completion"], "modified_at": _modified(model),
+    }
+
+
+def ps_body(models: list[ModelInfo]) -> dict[str, Any]:
+    """Ollama's ``/api/ps``: the models loaded in memory."""
+    return {"models": [
+        {"name": m.id, "model": m.id, "size": 0, "digest": "", "details": _details(m), "expires_at": NEVER,
+         "size_vram": 0, "context_length": m.context_window or 0}
+        for m in models
+    ]}

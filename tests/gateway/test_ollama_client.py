@@ -75,3 +75,20 @@ def test_bad_request_is_400_with_ollama_error_shape(lumina_server: str) -> None:
     response = httpx.post(f"{lumina_server}/api/chat", json={"model": "x", "messages": "not a list"})
     assert response.status_code == 400
     assert isinstance(response.json()["error"], str)
+
+
+def test_show_describes_a_model_and_refuses_an_unknown_one(client: ollama.Client, model: str) -> None:
+    shown = client.show(f"{model}:latest")
+    assert shown.details.format == "gguf" and shown.modelinfo["context_length"] == 2048
+    assert shown.capabilities == ["completion"]
+    with pytest.raises(ollama.ResponseError) as caught:
+        client.show("no-such-model")
+    assert caught.value.status_code == 404 and "no-such-model" in caught.value.error
+
+
+def test_ps_lists_the_loaded_model_and_version_answers(client: ollama.Client, model: str, lumina_server: str) -> None:
+    client.generate(model=model, prompt="")  # what Ollama clients send to load a model
+    client.generate(model=model, prompt="Hi", options={"num_predict": 1})
+    [running] = client.ps().models
+    assert running.model == model and running.context_length == 2048
+    assert httpx.get(f"{lumina_server}/api/version").json()["version"]

@@ -140,6 +140,11 @@ class EmbeddedProvider:
         return self._path or SMOLLM2_135M.locate()
 
     @property
+    def loaded(self) -> bool:
+        """Whether the model is in memory now (Ollama's ``/api/ps`` lists it then)."""
+        return bool(_loaded) and (self.path, self._options) in _loaded
+
+    @property
     def llama(self) -> Any:
         return shared_llama(self.path, self._options)
 

@@ -54,6 +54,11 @@ class LLMService:
                 log.warning("provider '%s' cannot list its models: %s", provider.name, exc.message)
         return listed
 
+    async def loaded_models(self) -> list[ModelInfo]:
+        """The models held in this process's memory now (the embedded one, once loaded); models
+        behind a server are that server's to report."""
+        return [m for p in self.providers if getattr(p, "loaded", False) for m in await p.models()]
+
     async def resolve(self, model: str | None) -> tuple[Provider, str]:
         """The provider serving ``model`` (or the first reachable one) and the model's name."""
         problems: list[str] = []
