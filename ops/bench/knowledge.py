@@ -2,13 +2,15 @@
 
 Ingests ``tests/data/wiki/enwiki-excerpt-2016.xml.bz2`` through the crawler's ``POST
 /crawler/pages`` into a host with the crawler and knowledge plugins, then asks every question of
-``tests/data/wiki/questions.jsonl`` (a fact inside one passage) through ``POST /knowledge/search``
-in each retrieval mode, side by side:
+``tests/data/wiki/questions.jsonl`` (a fact inside one passage), and of the reworded set's dev and
+held-out splits (``questions_paraphrased.jsonl``), through ``POST /knowledge/search`` in each
+retrieval mode, side by side:
 
 * ``bm25``: sparse BM25 alone (the lexical baseline);
 * ``dense``: the core embedder (all-MiniLM-L6-v2) alone;
 * ``rrf``: reciprocal-rank fusion of both;
-* ``hybrid``: the product's pipeline (fusion, then sentence-evidence and title re-scoring).
+* ``hybrid``: the product's pipeline (both searches' scores and the article stage, then
+  sentence evidence; see ``lumina_knowledge.rerank``).
 
 A hit is a passage of the right article that contains the answer. Also reported: search
 latency (p50/p95 of the hybrid mode through HTTP) and, with ``--qa``, wiki_qa answers that
