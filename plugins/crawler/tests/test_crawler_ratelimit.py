@@ -22,7 +22,8 @@ async def crawl_requests(hosts, per_host: int) -> None:
 def assert_paced(wiki_server, requests: int) -> None:
     times = sorted(r.at for r in wiki_server.requests)
     assert len(times) == requests
-    assert times[-1] - times[0] >= (requests - 1) / RATE * 0.8  # slots are exact; arrival jitters
+    # Slots are exact, arrival jitters on a loaded machine; unshared budgets would take half the time.
+    assert times[-1] - times[0] >= (requests - 1) / RATE * 0.7
 
 
 async def test_workers_on_machines_sharing_a_redis_share_one_rate(wiki_server, tmp_path, redis_backend):
@@ -33,14 +34,14 @@ async def test_workers_on_machines_sharing_a_redis_share_one_rate(wiki_server, t
                 tmp_path / machine, PLUGINS, plugin_config=config, **redis_backend)))
             for machine in ("machine-a", "machine-b")  # no data folder in common
         ]
-        await crawl_requests(hosts, per_host=6)
-    assert_paced(wiki_server, 12)
+        await crawl_requests(hosts, per_host=10)
+    assert_paced(wiki_server, 20)
     assert not any(tmp_path.glob("*/plugins/crawler/rate.sqlite"))
 
 
 async def test_without_redis_the_schedule_is_kept_in_the_data_folder(lumina_host, wiki_server, lumina_data_dir):
     config = {"crawler": {"wiki_api": wiki_server.api_url, "rate_limit": RATE}}
     async with lumina_host(plugins=PLUGINS, plugin_config=config, redis_url=None) as host:
-        await crawl_requests([host, host], per_host=4)  # two workers of one data folder
-    assert_paced(wiki_server, 8)
+        await crawl_requests([host, host], per_host=6)  # two workers of one data folder
+    assert_paced(wiki_server, 12)
     assert (lumina_data_dir / "plugins" / "crawler" / "rate.sqlite").is_file()

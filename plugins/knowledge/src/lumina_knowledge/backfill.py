@@ -63,7 +63,7 @@ class DenseBackfill:
         return await self.vectors.count(self.collection, self._lacking)
 
     async def drained(self) -> None:
-        """Return once every stored passage has its dense vector (tests, bulk ingest, benchmarks)."""
+        """Return once every stored passage has its dense vector (for tests and benchmarks)."""
         self.wake()
         while await self.pending():
             await asyncio.sleep(POLL_S)
