@@ -209,7 +209,10 @@ async def bench_embedded(prompt_batch: int, rounds: int = 5) -> dict[str, float]
     await provider.warm_up()
     ttft, per_token, prompt_tokens = [], [], 0
     for round_ in range(rounds):
-        messages = (Message("system", f"Session {round_}: answer briefly."), Message("user", PASSAGE * 3 + "Who taught him?"))
+        messages = (
+            Message("system", f"Session {round_}: answer briefly."),
+            Message("user", PASSAGE * 3 + "Who taught him?"),
+        )
         started = time.perf_counter()
         chunks = [c async for c in provider.stream(messages, provider.model_id, GenerationOptions(max_tokens=1))]
         elapsed = time.perf_counter() - started

@@ -47,8 +47,8 @@ def probe_key(model: Path, threads: int) -> str:
     import llama_cpp
 
     stat = model.stat()
-    parts = [llama_cpp.__version__, str(model.resolve()), str(stat.st_size), str(int(stat.st_mtime)), str(threads), _cpu()]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+    parts = [llama_cpp.__version__, model.resolve(), stat.st_size, int(stat.st_mtime), threads, _cpu()]
+    return hashlib.sha256("\n".join(map(str, parts)).encode()).hexdigest()[:16]
 
 
 def _cpu() -> str:
