@@ -34,6 +34,10 @@ from lumina_core.services.model_files import SMOLLM2_135M
 
 #: A 135M model drifts off topic at llama.cpp's usual 0.8; a cooler default keeps it factual.
 DEFAULT_TEMPERATURE = 0.3
+#: Used when a conversation brings no system message. SmolLM2's template would otherwise insert
+#: its own ("... named SmolLM, trained by Hugging Face"), after which greedy decoding on some
+#: CPU builds of llama.cpp drifts into French lists instead of answering the question.
+DEFAULT_SYSTEM_MESSAGE = "You are a helpful assistant."
 
 
 @dataclass(frozen=True)
@@ -218,7 +222,10 @@ class EmbeddedProvider:
             ) from None
 
     def _prompt(self, messages: Sequence[Message], options: GenerationOptions) -> _Prompt:
-        formatted = self._formatter(messages=[{"role": m.role, "content": m.content} for m in messages])
+        chat = [{"role": m.role, "content": m.content} for m in messages]
+        if not chat or chat[0]["role"] != "system":
+            chat.insert(0, {"role": "system", "content": DEFAULT_SYSTEM_MESSAGE})
+        formatted = self._formatter(messages=chat)
         tokens = self.llama.tokenize(
             formatted.prompt.encode(), add_bos=not formatted.added_special, special=True
         )

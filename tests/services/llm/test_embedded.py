@@ -7,7 +7,7 @@ import pytest
 from lumina_core.contract import Message
 from lumina_core.services.llm import ContextTooLong
 from lumina_core.services.llm.base import GenerationOptions, collect
-from lumina_core.services.llm.embedded import EmbeddedProvider, _StopScanner
+from lumina_core.services.llm.embedded import DEFAULT_SYSTEM_MESSAGE, EmbeddedProvider, _StopScanner
 
 QUESTION = (Message("user", "What is the capital of France?"),)
 
@@ -58,3 +58,11 @@ def test_stop_scanner_holds_back_a_possible_stop_string() -> None:
     assert scanner.feed("b>") == "</b>"
     assert scanner.feed(" ok</en") == " ok"
     assert scanner.feed("d> more") == "" and scanner.stopped
+
+
+def test_a_conversation_without_a_system_message_gets_lumina_s_default(provider: EmbeddedProvider) -> None:
+    prompt = provider._prompt(QUESTION, GenerationOptions())
+    text = provider.llama.detokenize(prompt.tokens).decode()
+    assert DEFAULT_SYSTEM_MESSAGE in text and "SmolLM" not in text
+    own = provider._prompt((Message("system", "Reply in French."), *QUESTION), GenerationOptions())
+    assert DEFAULT_SYSTEM_MESSAGE not in provider.llama.detokenize(own.tokens).decode()
