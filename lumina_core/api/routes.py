@@ -91,7 +91,8 @@ class PluginIndex(BaseRoute):
         for route in routes or ():
             match, child = route.matches(scope)
             if match is Match.FULL:
-                return match, {**child, _MATCHED: route}
+                child[_MATCHED] = route  # a fresh dict from the route: ours to extend
+                return match, child
             if match is Match.PARTIAL and partial is None:
                 partial = {**child, _MATCHED: route}
         return (Match.PARTIAL, partial) if partial is not None else (Match.NONE, {})
