@@ -2,7 +2,8 @@
 
 Starts ``python -m llama_cpp.server`` (SmolLM2, the embedded model's file) and a Lumina whose
 only provider is that server (``LUMINA_LLM_PROVIDERS=openai``), then sends the same streamed
-request to both, alternating, and compares time to first token and total time. Also measures
+request to both, alternating, and compares time to first token and total time: once with a
+fresh prompt per request, once repeating one prompt (answered from the peer's prefix cache). Also measures
 an embedding-cache hit, the embedded embedder's throughput, and the embedded chat model's time to
 first token and prompt reading one token at a time and in llama.cpp's batches.
 
@@ -63,7 +64,7 @@ def _llama_server() -> tuple[list[str], str]:
     command = [
         sys.executable, "-m", "llama_cpp.server", "--model", str(SMOLLM2_135M.locate()),
         "--model_alias", PEER_MODEL, "--host", "127.0.0.1", "--port", str(port),
-        "--n_ctx", "2048", "--n_ubatch", "1", "--n_threads", "2", "--verbose", "false",
+        "--n_ctx", "2048", "--n_ubatch", "512", "--n_threads", "2", "--verbose", "false",
     ]
     return command, f"http://127.0.0.1:{port}"
 
@@ -81,8 +82,8 @@ def _lumina(peer: str, data_dir: str) -> tuple[list[str], str, dict[str, str]]:
     return command, f"http://127.0.0.1:{port}", env
 
 
-def _timed_stream(client: httpx.Client, url: str, max_tokens: int) -> tuple[float, float]:
-    body = {"model": PEER_MODEL, "messages": PROMPT, "max_tokens": max_tokens, "temperature": 0, "stream": True}
+def _timed_stream(client: httpx.Client, url: str, max_tokens: int, messages: list[dict] = PROMPT) -> tuple[float, float]:
+    body = {"model": PEER_MODEL, "messages": messages, "max_tokens": max_tokens, "temperature": 0, "stream": True}
     started = time.perf_counter()
     first = None
     with client.stream("POST", f"{url}/v1/chat/completions", json=body) as response:
@@ -97,9 +98,13 @@ def _has_text(chunk: dict) -> bool:
     return any(choice["delta"].get("content") for choice in chunk.get("choices", []))
 
 
-def bench_gateway(rounds: int, max_tokens: int) -> dict[str, float]:
+def bench_gateway(rounds: int, max_tokens: int, *, fresh: bool) -> dict[str, float]:
     """Same client, same body, warm connections on both sides; the order alternates every round
-    (direct first, then Lumina first) so drift in the machine's load falls on both alike."""
+    (direct first, then Lumina first) so drift in the machine's load falls on both alike.
+
+    ``fresh``: every request opens with its own line, so the peer reads the prompt anew (the
+    usual case); otherwise every request repeats one prompt, which the peer answers from its
+    prefix cache: a first token in ~10 ms, the hardest case for a ratio."""
     peer_command, peer_url = _llama_server()
     with tempfile.TemporaryDirectory() as data_dir, _serving(peer_command, peer_url) as peer:
         lumina_command, lumina_url, env = _lumina(peer, data_dir)
@@ -109,8 +114,14 @@ def bench_gateway(rounds: int, max_tokens: int) -> dict[str, float]:
             timings: dict[str, list[tuple[float, float]]] = {peer: [], lumina: []}
             for round_ in range(rounds):
                 for url in (peer, lumina) if round_ % 2 == 0 else (lumina, peer):
-                    timings[url].append(_timed_stream(client, url, max_tokens))
-    return _compare(timings[peer], timings[lumina])
+                    messages = _fresh(PROMPT, f"{round_}{'d' if url == peer else 'l'}") if fresh else PROMPT
+                    timings[url].append(_timed_stream(client, url, max_tokens, messages))
+    prefix = "fresh_prompt_" if fresh else "cached_prompt_"
+    return {prefix + name: value for name, value in _compare(timings[peer], timings[lumina]).items()}
+
+
+def _fresh(messages: list[dict], tag: str) -> list[dict]:
+    return [{"role": "system", "content": f"Request {tag}. You are a helpful assistant."}, *messages]
 
 
 def _compare(direct: list[tuple[float, float]], through: list[tuple[float, float]]) -> dict[str, float]:
@@ -248,7 +259,9 @@ async def bench_embeddings() -> dict[str, float]:
 
 PARTS = {
     "gateway": lambda args: {
-        **bench_gateway(args.rounds, args.max_tokens), **asyncio.run(bench_gateway_cost(args.max_tokens)),
+        **bench_gateway(args.rounds, args.max_tokens, fresh=True),
+        **bench_gateway(args.rounds, args.max_tokens, fresh=False),
+        **asyncio.run(bench_gateway_cost(args.max_tokens)),
     },
     "embeddings": lambda args: asyncio.run(bench_embeddings()),
     "embedded": lambda args: {
