@@ -2,12 +2,15 @@
 
 WAL journal, foreign keys enforced (SQLite leaves them off unless asked), one lock around the
 connection, and a write transaction that takes the write lock up front (``BEGIN IMMEDIATE``),
-so concurrent writers wait instead of failing half-way.
+so concurrent writers wait instead of failing half-way. And ``write_atomically`` for the small
+files kept whole (which plugins are switched off, the llama.cpp probe's verdicts).
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -56,3 +59,18 @@ class SQLiteFile:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` so that a crash leaves either the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

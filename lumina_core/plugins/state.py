@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
+
+from lumina_core.storage import write_atomically
 
 STATE_FILE = "plugins.json"
 
@@ -29,18 +29,3 @@ class EnabledStore:
         disabled = set(self.disabled())
         (disabled.discard if enabled else disabled.add)(name)
         write_atomically(self._path, json.dumps({"disabled": sorted(disabled)}, indent=2) + "\n")
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` so that a crash leaves either the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -25,6 +25,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from lumina_core.storage import write_atomically
+
 log = logging.getLogger("lumina.llm")
 
 #: llama.cpp's own default ``n_ubatch``.
@@ -114,12 +116,8 @@ def _read(cache: Path) -> dict[str, dict[str, Any]]:
 
 
 def _write(cache: Path, verdicts: dict[str, dict[str, Any]]) -> None:
-    """Write atomically, so a process reading at the same moment never sees half a file."""
     try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        partial = cache.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_text(json.dumps(verdicts, indent=1))
-        partial.replace(cache)
+        write_atomically(cache, json.dumps(verdicts, indent=1))
     except OSError as exc:
         log.warning("could not keep the llama.cpp probe's verdict in %s: %s", cache, exc)
 
