@@ -2,15 +2,17 @@
 
 ``sse-starlette`` adds a ping task and a task group to every response; the chat streams here
 send a frame per token, so they use this plain writer over Starlette's ``StreamingResponse``.
+Frames are encoded with ``orjson`` (compact, UTF-8 as is), several times faster than ``json``
+on the small dicts a token frame holds.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 from starlette.responses import StreamingResponse
 
 from lumina_core.errors import LuminaError
@@ -21,20 +23,16 @@ SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 DONE_FRAME = b"data: [DONE]\n\n"
 
 
-def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
 def data_frame(value: Any) -> bytes:
-    return b"data: " + dumps(value).encode() + b"\n\n"
+    return b"data: " + orjson.dumps(value) + b"\n\n"
 
 
 def event_frame(event: str, value: Any) -> bytes:
-    return f"event: {event}\ndata: {dumps(value)}\n\n".encode()
+    return b"event: " + event.encode() + b"\ndata: " + orjson.dumps(value) + b"\n\n"
 
 
 def ndjson_line(value: Any) -> bytes:
-    return dumps(value).encode() + b"\n"
+    return orjson.dumps(value) + b"\n"
 
 
 def sse_response(frames: AsyncIterator[bytes]) -> StreamingResponse:

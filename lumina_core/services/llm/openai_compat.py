@@ -1,9 +1,13 @@
-"""Any OpenAI-compatible server (vLLM, llama.cpp's server, OpenAI itself), spoken to over httpx.
+"""Any OpenAI-compatible server (vLLM, llama.cpp's server, OpenAI itself), spoken to over aiohttp.
 
-The protocol is small (``/models``, ``/chat/completions`` with SSE), so it is read with
-``httpx`` directly, the events split from raw bytes: the ``openai`` client builds a pydantic
-object per chunk, and ``httpx-sse`` decodes text line by line, which were most of the gateway's
-per-token cost. Each stream is read to its end, so its connection goes back to the pool.
+The protocol is small (``/models``, ``/chat/completions`` with SSE), so it is spoken directly,
+the events split from raw bytes: the ``openai`` client builds a pydantic object per chunk, and
+``httpx-sse`` decodes text line by line. The transport is aiohttp rather than httpx because a
+stream costs one socket read per generated token: aiohttp parses HTTP in C and times reads out
+with one timer per response, where httpx's pure-Python parser and a cancel scope around every
+read took twice the CPU (measured in ``docs/models.md``; LiteLLM moved to aiohttp for the same
+reason). On a machine whose cores the model itself keeps busy, that CPU comes out of generation.
+Each stream is read to its end, so its connection goes back to the pool.
 
 Usage comes from the server (``include_usage`` in streams); a server that sends none in streams
 (llama.cpp's) gives zero counts there rather than guesses, and real counts in non-streamed
@@ -12,13 +16,14 @@ replies.
 
 from __future__ import annotations
 
-import json
+import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-import httpx
+import aiohttp
+import orjson
 
 from lumina_core.contract import Message, Usage
 from lumina_core.errors import LuminaError
@@ -50,11 +55,18 @@ class OpenAICompatibleProvider(ServerBudget):
         context_window: int = 4096,
     ) -> None:
         self._url, self._model, self._context_window = base_url.rstrip("/"), model, context_window
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.AsyncClient(base_url=self._url, headers=headers, timeout=timeout)
-        # parsed once: httpx re-parses and re-validates a relative URL on every request (~35 µs)
-        self._completions = httpx.URL(f"{self._url}/chat/completions")
+        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        # a read may wait as long as the model thinks; the whole reply has no limit of its own
+        self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=timeout)
+        self._session: aiohttp.ClientSession | None = None
         self._listing: tuple[float, list[ModelInfo]] = (0.0, [])
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """Opened on first use: an aiohttp session belongs to the event loop it was made in."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession(headers=self._headers, timeout=self._timeout)
+        return self._session
 
     def default_model(self) -> str:
         if self._model:
@@ -69,9 +81,9 @@ class OpenAICompatibleProvider(ServerBudget):
         if time.monotonic() - fetched_at < LISTING_TTL_SECONDS:
             return listing
         with self._errors(self._model or ""):
-            response = await self._client.get("/models")
-            _raise_for_status(response, self._url, self._model or "")
-        listing = [ModelInfo(m["id"], self.name, None, m.get("created") or 0) for m in response.json()["data"]]
+            async with self.session.get(f"{self._url}/models") as response:
+                reply = await _json_reply(response, self._url, self._model or "")
+        listing = [ModelInfo(m["id"], self.name, None, m.get("created") or 0) for m in reply["data"]]
         self._listing = (time.monotonic(), listing)
         return listing
 
@@ -85,16 +97,15 @@ class OpenAICompatibleProvider(ServerBudget):
         finish: Any = None
         usage = Usage()
         with self._errors(model):
-            async with self._client.stream("POST", self._completions, json=body) as response:
-                if response.is_error:
-                    await response.aread()
-                    _raise_for_status(response, self._url, model)
+            async with self.session.post(f"{self._url}/chat/completions", json=body) as response:
+                if response.status >= 400:
+                    await _json_reply(response, self._url, model)
                 # read to the end of the body, past [DONE]: a response left unread closes its
                 # connection, and the next request would pay for a new one
-                async for data in _sse_data(response):
+                async for data in _sse_data(response.content.iter_any()):
                     if data == b"[DONE]":
                         continue
-                    chunk = json.loads(data)
+                    chunk = orjson.loads(data)
                     if "error" in chunk:
                         raise ProviderUnavailable(f"{self._url} failed mid-stream: {_message(chunk)}")
                     for choice in chunk.get("choices") or ():
@@ -109,9 +120,8 @@ class OpenAICompatibleProvider(ServerBudget):
     async def complete(self, messages: Sequence[Message], model: str, options: GenerationOptions) -> ChatResult:
         """A non-streamed reply: every compatible server counts tokens here."""
         with self._errors(model):
-            response = await self._client.post(self._completions, json=_body(messages, model, options))
-            _raise_for_status(response, self._url, model)
-        reply = response.json()
+            async with self.session.post(f"{self._url}/chat/completions", json=_body(messages, model, options)) as response:
+                reply = await _json_reply(response, self._url, model)
         choice = reply["choices"][0]
         usage = _usage(reply["usage"]) if reply.get("usage") else Usage()
         return ChatResult(choice["message"].get("content") or "", reply.get("model") or model, usage,
@@ -121,22 +131,23 @@ class OpenAICompatibleProvider(ServerBudget):
     def _errors(self, model: str) -> Iterator[None]:
         try:
             yield
-        except httpx.TransportError as exc:
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise ProviderUnavailable(
                 f"the OpenAI-compatible server at {self._url} is not reachable ({type(exc).__name__}): "
                 f"start it or correct OPENAI_BASE_URL"
             ) from None
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._session is not None:
+            await self._session.close()
 
 
-async def _sse_data(response: httpx.Response) -> AsyncIterator[bytes]:
-    """The ``data`` of each server-sent event, split from the raw bytes: this runs once per
-    generated token, and ``httpx-sse``'s decoding of text line by line was a measurable part of
-    the gateway's work on each one."""
+async def _sse_data(reads: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+    """The ``data`` of each server-sent event, split from the raw bytes as they arrive: this runs
+    once per generated token, and decoding text line by line was a measurable part of the
+    gateway's work on each one."""
     pending, data = b"", []
-    async for received in response.aiter_bytes():
+    async for received in reads:
         *lines, pending = (pending + received).split(b"\n")
         for line in lines:
             line = line.rstrip(b"\r")
@@ -149,25 +160,26 @@ async def _sse_data(response: httpx.Response) -> AsyncIterator[bytes]:
         yield b"\n".join(data)
 
 
-def _raise_for_status(response: httpx.Response, url: str, model: str) -> None:
-    if not response.is_error:
-        return
-    message = _message(_json_or_text(response))
+async def _json_reply(response: aiohttp.ClientResponse, url: str, model: str) -> Any:
+    """The reply's JSON body, or the error it stands for when the status is 4xx or 5xx."""
+    body = await response.read()
+    try:
+        reply = orjson.loads(body)
+    except ValueError:
+        reply = body.decode(errors="replace")
+        if response.status < 400:
+            raise ProviderUnavailable(f"{url} answered with something that is not JSON: {reply[:200]}") from None
+    if response.status < 400:
+        return reply
+    message = _message(reply)
     error: LuminaError
-    if response.status_code == 404:
+    if response.status == 404:
         error = ModelNotFound(f"model '{model}' is not served by {url}: {message}", field="model")
-    elif response.status_code == 400 and "context" in message.lower():
+    elif response.status == 400 and "context" in message.lower():
         error = ContextTooLong(f"{url} refused the prompt as too long: {message}", field="messages")
     else:
-        error = ProviderUnavailable(f"{url} answered {response.status_code}: {message}")
+        error = ProviderUnavailable(f"{url} answered {response.status}: {message}")
     raise error
-
-
-def _json_or_text(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return response.text
 
 
 def _message(body: Any) -> str:

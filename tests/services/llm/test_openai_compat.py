@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from lumina_core.contract import Message
@@ -72,8 +71,8 @@ async def test_streams_reuse_one_kept_alive_connection(llama_cpp_server: str) ->
     try:
         for _ in range(3):
             [c async for c in provider.stream((Message("user", "Hi"),), "smollm2-peer", GenerationOptions(max_tokens=2))]
-        pool = provider._client._transport._pool  # httpx keeps no public view of its pool
-        assert len(pool.connections) == 1 and pool.connections[0].is_idle()
+        idle = provider.session.connector._conns  # aiohttp keeps no public view of its pool
+        assert [len(connections) for connections in idle.values()] == [1]
     finally:
         await provider.aclose()
 
@@ -83,5 +82,5 @@ async def test_server_sent_events_are_split_across_reads_and_line_endings() -> N
         for piece in (b'data: {"a":', b' 1}\r\n\r\n: a comment\n\nda', b"ta: [DONE]\n\ndata: x\ndata: y\n\n"):
             yield piece
 
-    events = [data async for data in _sse_data(httpx.Response(200, content=reads()))]
+    events = [data async for data in _sse_data(reads())]
     assert events == [b'{"a": 1}', b"[DONE]", b"x\ny"]
