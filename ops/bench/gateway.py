@@ -7,7 +7,8 @@ fresh prompt per request, once repeating one prompt (answered from the peer's pr
 an embedding-cache hit, the embedded embedder's throughput, and the embedded chat model's time to
 first token and prompt reading one token at a time and in llama.cpp's batches.
 
-    .venv/bin/python -m ops.bench.gateway [--rounds 30] [--max-tokens 16] [--only gateway|embeddings|embedded]
+    .venv/bin/python -m ops.bench.gateway [--rounds 30] [--max-tokens 16] [--peer-threads N]
+                                          [--only gateway|embeddings|embedded]
 """
 
 from __future__ import annotations
@@ -59,12 +60,12 @@ def _serving(command: list[str], url: str, env: dict[str, str] | None = None) ->
         process.wait(timeout=10)
 
 
-def _llama_server() -> tuple[list[str], str]:
+def _llama_server(threads: int = 2) -> tuple[list[str], str]:
     port = _free_port()
     command = [
         sys.executable, "-m", "llama_cpp.server", "--model", str(SMOLLM2_135M.locate()),
         "--model_alias", PEER_MODEL, "--host", "127.0.0.1", "--port", str(port),
-        "--n_ctx", "2048", "--n_ubatch", "512", "--n_threads", "2", "--verbose", "false",
+        "--n_ctx", "2048", "--n_ubatch", "512", "--n_threads", str(threads), "--verbose", "false",
     ]
     return command, f"http://127.0.0.1:{port}"
 
@@ -98,14 +99,19 @@ def _has_text(chunk: dict) -> bool:
     return any(choice["delta"].get("content") for choice in chunk.get("choices", []))
 
 
-def bench_gateway(rounds: int, max_tokens: int, *, fresh: bool) -> dict[str, float]:
+def bench_gateway(rounds: int, max_tokens: int, *, fresh: bool, peer_threads: int = 2) -> dict[str, float]:
     """Same client, same body, warm connections on both sides; the order alternates every round
     (direct first, then Lumina first) so drift in the machine's load falls on both alike.
 
     ``fresh``: every request opens with its own line, so the peer reads the prompt anew (the
     usual case); otherwise every request repeats one prompt, which the peer answers from its
-    prefix cache: a first token in ~10 ms, the hardest case for a ratio."""
-    peer_command, peer_url = _llama_server()
+    prefix cache: a first token in ~10 ms, the hardest case for a ratio.
+
+    ``peer_threads``: llama.cpp's threads. With as many as the machine has cores, the model keeps
+    every core busy while it generates, so each microsecond the gateway (or the client) spends
+    is taken from generation; with one fewer, the gateway has a core of its own, as it would
+    in front of a model on another machine or a GPU."""
+    peer_command, peer_url = _llama_server(peer_threads)
     with tempfile.TemporaryDirectory() as data_dir, _serving(peer_command, peer_url) as peer:
         lumina_command, lumina_url, env = _lumina(peer, data_dir)
         with _serving(lumina_command, lumina_url, env) as lumina, httpx.Client(timeout=120) as client:
@@ -116,7 +122,7 @@ def bench_gateway(rounds: int, max_tokens: int, *, fresh: bool) -> dict[str, flo
                 for url in (peer, lumina) if round_ % 2 == 0 else (lumina, peer):
                     messages = _fresh(PROMPT, f"{round_}{'d' if url == peer else 'l'}") if fresh else PROMPT
                     timings[url].append(_timed_stream(client, url, max_tokens, messages))
-    prefix = "fresh_prompt_" if fresh else "cached_prompt_"
+    prefix = f"{'fresh' if fresh else 'cached'}_prompt_peer{peer_threads}t_"
     return {prefix + name: value for name, value in _compare(timings[peer], timings[lumina]).items()}
 
 
@@ -259,8 +265,8 @@ async def bench_embeddings() -> dict[str, float]:
 
 PARTS = {
     "gateway": lambda args: {
-        **bench_gateway(args.rounds, args.max_tokens, fresh=True),
-        **bench_gateway(args.rounds, args.max_tokens, fresh=False),
+        **bench_gateway(args.rounds, args.max_tokens, fresh=True, peer_threads=args.peer_threads),
+        **bench_gateway(args.rounds, args.max_tokens, fresh=False, peer_threads=args.peer_threads),
         **asyncio.run(bench_gateway_cost(args.max_tokens)),
     },
     "embeddings": lambda args: asyncio.run(bench_embeddings()),
@@ -274,6 +280,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--max-tokens", type=int, default=16)
+    parser.add_argument("--peer-threads", type=int, default=os.cpu_count() or 2,
+                        help="llama.cpp threads of the backing server (default: one per core)")
     parser.add_argument("--only", choices=sorted(PARTS), action="append", help="run only these parts")
     args = parser.parse_args()
     results: dict[str, float] = {}
