@@ -99,7 +99,7 @@ def _has_text(chunk: dict) -> bool:
     return any(choice["delta"].get("content") for choice in chunk.get("choices", []))
 
 
-def bench_gateway(rounds: int, max_tokens: int, *, fresh: bool, peer_threads: int = 2) -> dict[str, float]:
+def bench_gateway(rounds: int, max_tokens: int, *, fresh: bool, peer_threads: int) -> dict[str, float]:
     """Same client, same body, warm connections on both sides; the order alternates every round
     (direct first, then Lumina first) so drift in the machine's load falls on both alike.
 
@@ -280,8 +280,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--max-tokens", type=int, default=16)
-    parser.add_argument("--peer-threads", type=int, default=os.cpu_count() or 2,
-                        help="llama.cpp threads of the backing server (default: one per core)")
+    parser.add_argument("--peer-threads", type=int, default=max(1, (os.cpu_count() or 2) - 1),
+                        help="llama.cpp threads of the backing server (default: one per core but one, "
+                             "which leaves the gateway a core of its own)")
     parser.add_argument("--only", choices=sorted(PARTS), action="append", help="run only these parts")
     args = parser.parse_args()
     results: dict[str, float] = {}

@@ -5,9 +5,10 @@ the events split from raw bytes: the ``openai`` client builds a pydantic object 
 ``httpx-sse`` decodes text line by line. The transport is aiohttp rather than httpx because a
 stream costs one socket read per generated token: aiohttp parses HTTP in C and times reads out
 with one timer per response, where httpx's pure-Python parser and a cancel scope around every
-read took twice the CPU (measured in ``docs/models.md``; LiteLLM moved to aiohttp for the same
-reason). On a machine whose cores the model itself keeps busy, that CPU comes out of generation.
-Each stream is read to its end, so its connection goes back to the pool.
+read took twice the CPU (measured in ``docs/models.md``; LiteLLM made aiohttp its default
+transport for the same reason, BerriAI/litellm#11097). On a machine whose cores the model itself
+keeps busy, that CPU comes out of generation. Each stream is read to its end, so its connection
+goes back to the pool.
 
 Usage comes from the server (``include_usage`` in streams); a server that sends none in streams
 (llama.cpp's) gives zero counts there rather than guesses, and real counts in non-streamed
