@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import subprocess
 import sys
 
 import click
 
+from lumina_core.services.llm.base import ModelInfo
 from lumina_core.services.model_files import MINILM_ONNX, MINILM_TOKENIZER, SMOLLM2_135M, ModelFileMissing
 
 PACKAGED = (SMOLLM2_135M, MINILM_ONNX, MINILM_TOKENIZER)
@@ -41,10 +43,18 @@ def models_list(as_json: bool) -> None:
 
     found = asyncio.run(listed())
     if as_json:
-        click.echo(json.dumps([m.__dict__ for m in found], indent=2))
+        click.echo(json.dumps([dataclasses.asdict(m) for m in found], indent=2))
         return
     for model in found:
-        click.echo(f"{model.id}  ({model.provider})")
+        click.echo(f"{model.id}  ({', '.join(_described(model))})")
+
+
+def _described(model: ModelInfo) -> list[str]:
+    """The provider, then what is known of the file: "embedded, llama 135M Q4_1, 95 MB"."""
+    details = model.details
+    kind = " ".join(part for part in (details.family, details.parameter_size, details.quantization_level) if part)
+    size = f"{model.size / 1e6:.0f} MB" if model.size else ""
+    return [part for part in (model.provider, kind, size) if part]
 
 
 @models.command("check")

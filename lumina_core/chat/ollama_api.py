@@ -170,13 +170,16 @@ def _modified(model: ModelInfo) -> str:
 
 
 def _details(model: ModelInfo) -> dict[str, Any]:
-    return {"parent_model": "", "format": "gguf" if model.provider == "embedded" else "", "family": "",
-            "families": None, "parameter_size": "", "quantization_level": ""}
+    details = model.details
+    return {"parent_model": "", "format": details.format, "family": details.family,
+            "families": [details.family] if details.family else None, "parameter_size": details.parameter_size,
+            "quantization_level": details.quantization_level}
 
 
 def tags_body(models: list[ModelInfo]) -> dict[str, Any]:
     return {"models": [
-        {"name": m.id, "model": m.id, "modified_at": _modified(m), "size": 0, "digest": "", "details": _details(m)}
+        {"name": m.id, "model": m.id, "modified_at": _modified(m), "size": m.size, "digest": "",
+         "details": _details(m)}
         for m in models
     ]}
 
@@ -184,7 +187,7 @@ def tags_body(models: list[ModelInfo]) -> dict[str, Any]:
 def show_body(model: ModelInfo) -> dict[str, Any]:
     """What Ollama's ``/api/show`` says of a model; Lumina knows its context window, not its
     Modelfile or template."""
-    info = {"general.architecture": "", "lumina.provider": model.provider}
+    info = {"general.architecture": model.details.family, "lumina.provider": model.provider}
     if model.context_window:
         info["context_length"] = model.context_window
     return {
@@ -196,7 +199,7 @@ def show_body(model: ModelInfo) -> dict[str, Any]:
 def ps_body(models: list[ModelInfo]) -> dict[str, Any]:
     """Ollama's ``/api/ps``: the models loaded in memory."""
     return {"models": [
-        {"name": m.id, "model": m.id, "size": 0, "digest": "", "details": _details(m), "expires_at": NEVER,
+        {"name": m.id, "model": m.id, "size": m.size, "digest": "", "details": _details(m), "expires_at": NEVER,
          "size_vram": 0, "context_length": m.context_window or 0}
         for m in models
     ]}

@@ -23,3 +23,4 @@ def test_list_shows_the_embedded_model_when_no_server_is_configured(tmp_path, mo
     assert result.exit_code == 0
     [model] = json.loads(result.output)
     assert model["id"] == "smollm2-135m-instruct.q4_1" and model["provider"] == "embedded"
+    assert model["size"] > 50_000_000 and model["details"]["parameter_size"] == "135M"

@@ -20,8 +20,12 @@ def model(client: ollama.Client) -> str:
     return client.list().models[0].model
 
 
-def test_lists_models_as_tags(client: ollama.Client, model: str) -> None:
-    assert [m.model for m in client.list().models] == [model]
+def test_lists_models_as_tags_with_their_file_size_and_details(client: ollama.Client, model: str) -> None:
+    [listed] = client.list().models
+    assert listed.model == model and listed.size > 50_000_000  # the 135M model's GGUF file
+    details = listed.details
+    assert (details.format, details.family, details.parameter_size, details.quantization_level) == (
+        "gguf", "llama", "135M", "Q4_1")
 
 
 def test_chat_answers_with_ollama_counters(client: ollama.Client, model: str) -> None:
@@ -80,6 +84,7 @@ def test_bad_request_is_400_with_ollama_error_shape(lumina_server: str) -> None:
 def test_show_describes_a_model_and_refuses_an_unknown_one(client: ollama.Client, model: str) -> None:
     shown = client.show(f"{model}:latest")
     assert shown.details.format == "gguf" and shown.modelinfo["context_length"] == 2048
+    assert shown.modelinfo["general.architecture"] == "llama"
     assert shown.capabilities == ["completion"]
     with pytest.raises(ollama.ResponseError) as caught:
         client.show("no-such-model")
@@ -91,4 +96,5 @@ def test_ps_lists_the_loaded_model_and_version_answers(client: ollama.Client, mo
     client.generate(model=model, prompt="Hi", options={"num_predict": 1})
     [running] = client.ps().models
     assert running.model == model and running.context_length == 2048
+    assert running.size > 50_000_000 and running.details.quantization_level == "Q4_1"
     assert httpx.get(f"{lumina_server}/api/version").json()["version"]

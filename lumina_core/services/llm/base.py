@@ -45,11 +45,23 @@ class ChatResult:
 
 
 @dataclass(frozen=True)
+class ModelDetails:
+    """What a model file is, in Ollama's words (its ``details``); empty where a server says nothing."""
+
+    format: str = ""
+    family: str = ""
+    parameter_size: str = ""
+    quantization_level: str = ""
+
+
+@dataclass(frozen=True)
 class ModelInfo:
     id: str
     provider: str
     context_window: int | None = None
     created: int = 0
+    size: int = 0
+    details: ModelDetails = ModelDetails()
 
 
 class ModelNotFound(NotFound):

@@ -27,6 +27,7 @@ from lumina_core.services.llm.base import (
     ContextTooLong,
     FinishReason,
     GenerationOptions,
+    ModelDetails,
     ModelInfo,
     ProviderUnavailable,
 )
@@ -168,8 +169,29 @@ class EmbeddedProvider:
         return self.model_id
 
     async def models(self) -> list[ModelInfo]:
-        created = int(self.path.stat().st_mtime)
-        return [ModelInfo(self.model_id, self.name, self._context_window, created)]
+        stat = self.path.stat()
+        details = await asyncio.to_thread(getattr, self, "details")  # the first read opens the file
+        return [ModelInfo(self.model_id, self.name, self._context_window, int(stat.st_mtime), stat.st_size,
+                          details)]
+
+    @cached_property
+    def details(self) -> ModelDetails:
+        """Read from the GGUF file's metadata: from the loaded model, else from its vocabulary
+        alone (a tenth of a second, without the weights)."""
+        if self.loaded:
+            return gguf_details(self.llama.metadata)
+        import llama_cpp
+        # ``Llama`` would also make a context (and warn about it on stderr) just to read this;
+        # its model class is internal, but llama-cpp-python is pinned to one version
+        from llama_cpp._internals import LlamaModel
+
+        params = llama_cpp.llama_model_default_params()
+        params.vocab_only = True
+        vocabulary = LlamaModel(path_model=str(self.path), params=params, verbose=False)
+        try:
+            return gguf_details(vocabulary.metadata())
+        finally:
+            vocabulary.close()
 
     async def has_model(self, model: str) -> bool:
         return model == self.model_id
@@ -295,3 +317,19 @@ class EmbeddedProvider:
 
     async def aclose(self) -> None:
         """The shared model stays loaded for the process; nothing to release per provider."""
+
+
+def gguf_details(metadata: dict[str, str]) -> ModelDetails:
+    """Ollama's ``details`` from GGUF metadata; the quantisation is named by llama.cpp's own
+    ``LLAMA_FTYPE_MOSTLY_*`` constants (``general.file_type`` 3 is ``Q4_1``)."""
+    import llama_cpp
+
+    file_types = {getattr(llama_cpp, name): name.removeprefix("LLAMA_FTYPE_").removeprefix("MOSTLY_")
+                  for name in dir(llama_cpp) if name.startswith("LLAMA_FTYPE_")}
+    file_type = metadata.get("general.file_type", "")
+    return ModelDetails(
+        format="gguf",
+        family=metadata.get("general.architecture", ""),
+        parameter_size=metadata.get("general.size_label", ""),
+        quantization_level=file_types.get(int(file_type), "") if file_type.isdigit() else "",
+    )

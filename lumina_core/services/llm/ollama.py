@@ -17,6 +17,7 @@ from lumina_core.contract import Message, Usage
 from lumina_core.services.llm.base import (
     ChatChunk,
     GenerationOptions,
+    ModelDetails,
     ModelInfo,
     ModelNotFound,
     ProviderUnavailable,
@@ -68,7 +69,8 @@ class OllamaProvider(ServerBudget):
         with ollama_errors(self._url, self._model):
             response = await self._client.list()
         listing = [
-            ModelInfo(m.model or "", self.name, None, int(m.modified_at.timestamp()) if m.modified_at else 0)
+            ModelInfo(m.model or "", self.name, None, int(m.modified_at.timestamp()) if m.modified_at else 0,
+                      m.size or 0, _details(m.details))
             for m in response.models
         ]
         self._listing = (time.monotonic(), listing)
@@ -114,3 +116,11 @@ def _options(options: GenerationOptions) -> dict[str, Any]:
     if options.stop:
         chosen["stop"] = list(options.stop)
     return chosen
+
+
+def _details(details: Any) -> ModelDetails:
+    """The server's own description of a model (absent for some)."""
+    if details is None:
+        return ModelDetails()
+    return ModelDetails(details.format or "", details.family or "", details.parameter_size or "",
+                        details.quantization_level or "")
