@@ -32,6 +32,12 @@ async def test_streams_with_ollamas_own_token_counts(llm: LLMService) -> None:
     assert chunks[-1].usage.prompt_tokens > 10 and chunks[-1].usage.completion_tokens > 0
 
 
+async def test_lists_the_servers_models_with_their_size_and_details(llm: LLMService, model: str) -> None:
+    [listed] = await llm.models()
+    assert listed.id == model and listed.provider == "ollama" and listed.size > 50_000_000
+    assert (listed.details.family, listed.details.quantization_level) == ("llama", "Q4_1")
+
+
 async def test_max_tokens_ends_with_length(llm: LLMService) -> None:
     result = await llm.chat(QUESTION, max_tokens=2)
     assert result.finish_reason == "length" and result.usage.completion_tokens == 2
