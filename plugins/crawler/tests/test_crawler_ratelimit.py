@@ -1,4 +1,5 @@
-"""CRAWL_RATE_LIMIT across workers: through Redis when configured, else the data folder's schedule."""
+"""CRAWL_RATE_LIMIT across workers, through the core's rate_limits service: Redis when configured,
+else the server's memory (where every crawl task of that server runs)."""
 
 from __future__ import annotations
 
@@ -36,12 +37,10 @@ async def test_workers_on_machines_sharing_a_redis_share_one_rate(wiki_server, t
         ]
         await crawl_requests(hosts, per_host=10)
     assert_paced(wiki_server, 20)
-    assert not any(tmp_path.glob("*/plugins/crawler/rate.sqlite"))
 
 
-async def test_without_redis_the_schedule_is_kept_in_the_data_folder(lumina_host, wiki_server, lumina_data_dir):
+async def test_without_redis_the_servers_workers_share_one_schedule(lumina_host, wiki_server):
     config = {"crawler": {"wiki_api": wiki_server.api_url, "rate_limit": RATE}}
     async with lumina_host(plugins=PLUGINS, plugin_config=config, redis_url=None) as host:
-        await crawl_requests([host, host], per_host=6)  # two workers of one data folder
+        await crawl_requests([host, host], per_host=6)  # two task workers of one server
     assert_paced(wiki_server, 12)
-    assert (lumina_data_dir / "plugins" / "crawler" / "rate.sqlite").is_file()

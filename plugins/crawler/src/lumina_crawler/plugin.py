@@ -20,7 +20,7 @@ from lumina_crawler.frontier import Frontier
 from lumina_crawler.graph import GraphStore
 from lumina_crawler.ingest import Ingestor, SourcePage
 from lumina_crawler.mediawiki import MediaWikiClient, Politeness
-from lumina_crawler.ratelimit import shared_limiter
+from lumina_crawler.ratelimit import CrawlPace
 from lumina_crawler.settings import crawler_settings
 
 log = logging.getLogger("lumina.crawler")
@@ -72,9 +72,9 @@ def crawler(ctx: PluginContext) -> Crawler:
     """A crawler on the configured wiki, paced by the rate limit all workers share; what it
     fetches is searchable by its words at once, by meaning a moment later."""
     settings = crawler_settings(ctx.config)
-    limiter = shared_limiter(ctx.service("rate_limits"), ctx.data_dir, settings.rate_limit)
+    pace = CrawlPace(ctx.service("rate_limits"), settings.rate_limit)
     politeness = Politeness(user_agent=settings.user_agent, maxlag=settings.maxlag)
-    client = MediaWikiClient(ctx.http, settings.wiki_api, politeness, limiter)
+    client = MediaWikiClient(ctx.http, settings.wiki_api, politeness, pace)
     return Crawler(client, ingestor(ctx, dense_now=False), _state.graph, _state.frontier, recrawl_days=settings.recrawl_days)
 
 
