@@ -77,6 +77,21 @@ async def test_streams_reuse_one_kept_alive_connection(llama_cpp_server: str) ->
         await provider.aclose()
 
 
+async def test_a_stream_abandoned_midway_drops_its_connection_and_the_next_one_answers(llama_cpp_server: str) -> None:
+    provider = OpenAICompatibleProvider(llama_cpp_server, "smollm2-peer")
+    try:
+        abandoned = provider.stream((Message("user", "Count to fifty."),), "smollm2-peer", GenerationOptions(max_tokens=200))
+        first = await anext(abandoned)
+        await abandoned.aclose()  # what a client going away does to the gateway's stream
+        idle = provider.session.connector._conns  # aiohttp keeps no public view of its pool
+        assert first.text and not any(idle.values())  # not returned half-read to the pool
+        question = tuple(Message(**m) for m in QUESTION)
+        answer = [c async for c in provider.stream(question, "smollm2-peer", GenerationOptions(max_tokens=20, temperature=0))]
+    finally:
+        await provider.aclose()
+    assert "Paris" in "".join(c.text for c in answer)
+
+
 async def test_server_sent_events_are_split_across_reads_and_line_endings() -> None:
     async def reads():
         for piece in (b'data: {"a":', b' 1}\r\n\r\n: a comment\n\nda', b"ta: [DONE]\n\ndata: x\ndata: y\n\n"):
