@@ -6,7 +6,7 @@ import pytest
 
 from lumina_core.contract import Message
 from lumina_core.services.llm import LLMService, ModelNotFound, ProviderUnavailable
-from lumina_core.services.llm.base import GenerationOptions
+from lumina_core.services.llm.base import ContextTooLong, GenerationOptions
 from lumina_core.services.llm.openai_compat import OpenAICompatibleProvider, _sse_data
 
 # With a system message of its own, so the peer's template does not add SmolLM's (after which
@@ -90,6 +90,17 @@ async def test_a_stream_abandoned_midway_drops_its_connection_and_the_next_one_a
     finally:
         await provider.aclose()
     assert "Paris" in "".join(c.text for c in answer)
+
+
+async def test_a_prompt_longer_than_the_peers_context_is_a_clear_400(llama_cpp_server: str) -> None:
+    provider = OpenAICompatibleProvider(llama_cpp_server, "smollm2-peer")
+    too_long = (Message("user", "word " * 3000),)
+    try:
+        with pytest.raises(ContextTooLong) as caught:
+            await provider.complete(too_long, "smollm2-peer", GenerationOptions(max_tokens=4))
+    finally:
+        await provider.aclose()
+    assert caught.value.status == 400 and llama_cpp_server in caught.value.message
 
 
 async def test_server_sent_events_are_split_across_reads_and_line_endings() -> None:
