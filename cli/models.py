@@ -11,7 +11,12 @@ import sys
 import click
 
 from lumina_core.services.llm.base import ModelInfo
-from lumina_core.services.model_files import MINILM_ONNX, MINILM_TOKENIZER, SMOLLM2_135M, ModelFileMissing
+from lumina_core.services.model_files import (
+    MINILM_ONNX,
+    MINILM_TOKENIZER,
+    SMOLLM2_135M,
+    ModelFileMissing,
+)
 
 PACKAGED = (SMOLLM2_135M, MINILM_ONNX, MINILM_TOKENIZER)
 

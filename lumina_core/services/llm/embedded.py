@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from lumina_core.contract import Message, Usage
-from lumina_core.services.llm.batch_probe import safe_prompt_batch
 from lumina_core.services.llm.base import (
     ChatChunk,
     ContextTooLong,
@@ -31,6 +30,7 @@ from lumina_core.services.llm.base import (
     ModelInfo,
     ProviderUnavailable,
 )
+from lumina_core.services.llm.batch_probe import safe_prompt_batch
 from lumina_core.services.model_files import SMOLLM2_135M
 
 #: A 135M model drifts off topic at llama.cpp's usual 0.8; a cooler default keeps it factual.
@@ -181,6 +181,7 @@ class EmbeddedProvider:
         if self.loaded:
             return gguf_details(self.llama.metadata)
         import llama_cpp
+
         # ``Llama`` would also make a context (and warn about it on stderr) just to read this;
         # its model class is internal, but llama-cpp-python is pinned to one version
         from llama_cpp._internals import LlamaModel

@@ -17,7 +17,6 @@ replies.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
@@ -121,7 +120,8 @@ class OpenAICompatibleProvider(ServerBudget):
     async def complete(self, messages: Sequence[Message], model: str, options: GenerationOptions) -> ChatResult:
         """A non-streamed reply: every compatible server counts tokens here."""
         with self._errors(model):
-            async with self.session.post(f"{self._url}/chat/completions", json=_body(messages, model, options)) as response:
+            body = _body(messages, model, options)
+            async with self.session.post(f"{self._url}/chat/completions", json=body) as response:
                 reply = await _json_reply(response, self._url, model)
         choice = reply["choices"][0]
         usage = _usage(reply["usage"]) if reply.get("usage") else Usage()
@@ -132,7 +132,7 @@ class OpenAICompatibleProvider(ServerBudget):
     def _errors(self, model: str) -> Iterator[None]:
         try:
             yield
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             raise ProviderUnavailable(
                 f"the OpenAI-compatible server at {self._url} is not reachable ({type(exc).__name__}): "
                 f"start it or correct OPENAI_BASE_URL"
@@ -141,6 +141,7 @@ class OpenAICompatibleProvider(ServerBudget):
     async def aclose(self) -> None:
         if self._session is not None:
             await self._session.close()
+            self._session = None
 
 
 async def _sse_data(reads: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
