@@ -86,11 +86,6 @@ class RateLimiter:
         self._strategy = FixedWindowRateLimiter(storage)
         self._resets: dict[str, float] = {}
 
-    @property
-    def shared(self) -> bool:
-        """Whether other processes (through Redis) share these limits and turns."""
-        return self.pacer.shared
-
     async def hit(self, limit: str, *keys: str, cost: int = 1) -> Decision:
         """Spend ``cost`` from the window of ``limit`` for ``keys``; say whether it fitted."""
         item = parse_limit(limit)

@@ -27,8 +27,6 @@ return string.format('%.6f', slot - now)
 
 
 class Pacer(Protocol):
-    shared: bool
-
     async def delay(self, key: str, interval: float) -> float:
         """Take the key's next slot; return the seconds to wait for it."""
         ...
@@ -38,8 +36,6 @@ class Pacer(Protocol):
 
 class MemoryPacer:
     """Slots kept in this process: its tasks and threads share them, other processes do not."""
-
-    shared = False
 
     def __init__(self) -> None:
         self._next: dict[str, float] = {}
@@ -58,8 +54,6 @@ class MemoryPacer:
 
 class RedisPacer:
     """Slots in Redis under ``<prefix>:pace:<key>``, shared by every process using the same Redis."""
-
-    shared = True
 
     def __init__(self, url: str, prefix: str) -> None:
         import redis.asyncio as redis

@@ -21,11 +21,10 @@ class Limiter(Protocol):
 
 
 class CrawlPace:
-    """At most ``rate`` acquisitions per second across every process sharing ``rate_limits``."""
+    """At most ``rate`` acquisitions per second across every process sharing ``rate_limits``
+    (the settings already hold ``rate`` positive, and ``wait_turn`` checks it again)."""
 
     def __init__(self, rate_limits: Any, rate: float, *, key: str = TURNS_KEY) -> None:
-        if rate <= 0:
-            raise ValueError("CRAWL_RATE_LIMIT must be a positive number of requests per second")
         self._rate_limits, self._rate, self._key = rate_limits, rate, key
 
     async def acquire(self) -> None:
