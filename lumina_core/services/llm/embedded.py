@@ -135,6 +135,7 @@ class EmbeddedProvider:
         self._options = options
         self._context_window = options.context_window
         self._lock = threading.Lock()
+        self._details: ModelDetails | None = None
 
     @cached_property
     def model_id(self) -> str:
@@ -169,15 +170,17 @@ class EmbeddedProvider:
         return self.model_id
 
     async def models(self) -> list[ModelInfo]:
+        """Also how the registry checks a provider answers, before every chat that names no
+        model: the file's details are read once, off the event loop, then remembered."""
+        if self._details is None:
+            self._details = await asyncio.to_thread(self._read_details)
         stat = self.path.stat()
-        details = await asyncio.to_thread(getattr, self, "details")  # the first read opens the file
         return [ModelInfo(self.model_id, self.name, self._context_window, int(stat.st_mtime), stat.st_size,
-                          details)]
+                          self._details)]
 
-    @cached_property
-    def details(self) -> ModelDetails:
-        """Read from the GGUF file's metadata: from the loaded model, else from its vocabulary
-        alone (a tenth of a second, without the weights)."""
+    def _read_details(self) -> ModelDetails:
+        """From the GGUF file's metadata: the loaded model's, else its vocabulary's alone (a tenth
+        of a second, without the weights)."""
         if self.loaded:
             return gguf_details(self.llama.metadata)
         import llama_cpp
