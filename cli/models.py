@@ -47,6 +47,8 @@ def models_list(as_json: bool) -> None:
             await llm.aclose()
 
     found = asyncio.run(listed())
+    if not found:
+        raise click.ClickException("no configured provider serves a model (the warnings above say why)")
     if as_json:
         click.echo(json.dumps([dataclasses.asdict(m) for m in found], indent=2))
         return
