@@ -276,11 +276,18 @@ PARTS = {
 }
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=30)
-    parser.add_argument("--max-tokens", type=int, default=16)
-    parser.add_argument("--peer-threads", type=int, default=max(1, (os.cpu_count() or 2) - 1),
+    parser.add_argument("--rounds", type=_positive, default=30, help="requests per path and kind of prompt")
+    parser.add_argument("--max-tokens", type=_positive, default=16, help="tokens per streamed reply")
+    parser.add_argument("--peer-threads", type=_positive, default=max(1, (os.cpu_count() or 2) - 1),
                         help="llama.cpp threads of the backing server (default: one per core but one, "
                              "which leaves the gateway a core of its own)")
     parser.add_argument("--only", choices=sorted(PARTS), action="append", help="run only these parts")
