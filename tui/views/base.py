@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.timer import Timer
 from textual.widgets import Static, TabbedContent, TabPane
 
@@ -94,8 +95,18 @@ class View(Vertical):
                     self.lumina.report_lost()
             except SHAPE_ERRORS as exc:
                 self.say(unexpected_shape(exc))
+            except NoMatches:
+                if not self.taken_down:
+                    raise
+                # the answer came while the view was being removed (the app closing): nothing to show
 
         self.run_worker(guarded, exclusive=exclusive, group=group)
+
+    @property
+    def taken_down(self) -> bool:
+        """Whether this view is being removed, its widgets already gone. Textual marks the whole
+        subtree as pruned before removing it (``_pruning``), and has no public name for that."""
+        return not self.is_attached or self._pruning or self._closing
 
     def commands(self) -> Iterable[SystemCommand]:
         """This view's actions for the command palette."""
