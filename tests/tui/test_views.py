@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
-from lumina_tui.views.base import View
+from lumina_tui.views.base import PolledView, View
 
 
 class Label(Static):
@@ -39,13 +40,39 @@ class SlowView(View):
         self.query_one("#label", Static).update("answered")
 
 
-class OneView(App):
+class SlowPolledView(PolledView):
+    """A polled view whose answer comes as the app closes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.answer = asyncio.Event()
+
     def compose(self) -> ComposeResult:
-        yield SlowView()
+        yield Label(self.answer)
+
+    def _should_fetch(self) -> bool:
+        return True  # no server to be connected to here
+
+    async def fetch(self) -> str:
+        await self.answer.wait()
+        return "answered"
+
+    def show(self, data: str) -> None:
+        self.query_one("#label", Static).update(data)
 
 
-async def test_an_answer_arriving_while_the_app_closes_is_dropped_not_a_crash() -> None:
-    app = OneView()
+class OneView(App):
+    def __init__(self, view: View) -> None:
+        super().__init__()
+        self.view = view
+
+    def compose(self) -> ComposeResult:
+        yield self.view
+
+
+@pytest.mark.parametrize("view", [SlowView, SlowPolledView], ids=["worker", "poll"])
+async def test_an_answer_arriving_while_the_app_closes_is_dropped_not_a_crash(view: type[View]) -> None:
+    app = OneView(view())
     async with app.run_test() as pilot:
         await pilot.pause()
     assert app.return_code in (None, 0)  # no WorkerFailed ended the app

@@ -84,23 +84,29 @@ class View(Vertical):
         a crash of the app. ``exclusive`` cancels the group's job in flight (a stale request)."""
 
         async def guarded() -> None:
+            await self.reporting(job)
+
+        self.run_worker(guarded, exclusive=exclusive, group=group)
+
+    async def reporting(self, job: Callable[[], Awaitable[None]], *, when_lost: str | None = None) -> None:
+        """Run ``job()``; what goes wrong becomes this view's message line (``when_lost``, if
+        given, when the server is unreachable). An answer that arrives while the view is being
+        removed (the app closing) finds its widgets gone: it is dropped."""
+        try:
             try:
                 await job()
             except Unauthenticated as problem:
                 self.say(f"{problem} (ctrl+t enters a token)")
                 self.lumina.need_token()
             except ApiProblem as problem:
-                self.say(str(problem))
+                self.say(when_lost if when_lost and isinstance(problem, Disconnected) else str(problem))
                 if isinstance(problem, Disconnected):
                     self.lumina.report_lost()
             except SHAPE_ERRORS as exc:
                 self.say(unexpected_shape(exc))
-            except NoMatches:
-                if not self.taken_down:
-                    raise
-                # the answer came while the view was being removed (the app closing): nothing to show
-
-        self.run_worker(guarded, exclusive=exclusive, group=group)
+        except NoMatches:
+            if not self.taken_down:
+                raise
 
     @property
     def taken_down(self) -> bool:
@@ -153,21 +159,10 @@ class PolledView(View):
     async def _poll(self) -> None:
         """One run; a cancelled run (a newer one replaced it) does not schedule another."""
         if self._should_fetch():
-            await self._fetch_and_show()
-        self._timer = self.set_timer(self.interval, self.refresh_now)
+            await self.reporting(self._fetch_and_show, when_lost="server unreachable: showing the last data received")
+        if not self.taken_down:
+            self._timer = self.set_timer(self.interval, self.refresh_now)
 
     async def _fetch_and_show(self) -> None:
-        try:
-            self.show(await self.fetch())
-        except Disconnected:
-            self.say("server unreachable: showing the last data received")
-            self.lumina.report_lost()
-        except Unauthenticated as problem:
-            self.say(f"{problem} (ctrl+t enters a token)")
-            self.lumina.need_token()
-        except ApiProblem as problem:
-            self.say(str(problem))
-        except SHAPE_ERRORS as exc:
-            self.say(unexpected_shape(exc))
-        else:
-            self.say("")
+        self.show(await self.fetch())
+        self.say("")
