@@ -22,8 +22,8 @@ class Label(Static):
         self.answer.set()
 
 
-class SlowView(View):
-    """Shows an answer once it arrives, which may be while the app is closing."""
+class AnswersLate(View):
+    """A view whose answer is let through only as its label goes away."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -31,6 +31,10 @@ class SlowView(View):
 
     def compose(self) -> ComposeResult:
         yield Label(self.answer)
+
+
+class SlowView(AnswersLate):
+    """Shows an answer from its own worker once it arrives, which may be while the app closes."""
 
     def on_mount(self) -> None:
         self.work(self.show_answer, "answer")
@@ -40,15 +44,8 @@ class SlowView(View):
         self.query_one("#label", Static).update("answered")
 
 
-class SlowPolledView(PolledView):
+class SlowPolledView(AnswersLate, PolledView):
     """A polled view whose answer comes as the app closes."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.answer = asyncio.Event()
-
-    def compose(self) -> ComposeResult:
-        yield Label(self.answer)
 
     def _should_fetch(self) -> bool:
         return True  # no server to be connected to here
