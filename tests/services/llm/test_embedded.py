@@ -9,7 +9,7 @@ from lumina_core.services.llm import ContextTooLong
 from lumina_core.services.llm.base import GenerationOptions, collect
 from lumina_core.services.llm.embedded import DEFAULT_SYSTEM_MESSAGE, EmbeddedProvider, _StopScanner
 
-QUESTION = (Message("user", "What is the capital of France?"),)
+QUESTION = (Message("user", "Name the capital of France."),)
 
 
 @pytest.fixture(scope="module")

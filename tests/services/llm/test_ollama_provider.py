@@ -9,7 +9,7 @@ from lumina_core.services.embeddings.ollama import OllamaEmbedder
 from lumina_core.services.llm import LLMService, ModelNotFound, ProviderUnavailable
 from lumina_core.services.llm.ollama import OllamaProvider
 
-QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
+QUESTION = [{"role": "user", "content": "Name the capital of France."}]
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from lumina_core.services.llm.openai_compat import OpenAICompatibleProvider, _ss
 # greedy decoding on some CPU builds drifts away from the answer).
 QUESTION = [
     {"role": "system", "content": "You are a helpful assistant."},
-    {"role": "user", "content": "What is the capital of France?"},
+    {"role": "user", "content": "Name the capital of France."},
 ]
 
 
