@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 
+from lumina_knowledge.chunking import CUT_VERSION
+
 
 async def dense_titles(host, query: str) -> list[str]:
     response = await host.client.post("/knowledge/search", json={"query": query, "k": 3, "mode": "dense"})
@@ -58,6 +60,20 @@ async def test_a_revised_article_keeps_the_dense_vectors_of_its_unchanged_passag
 
         assert await index.index_article(revised, dense_now=False) == {"status": "replaced", "passages": 2}
         assert await pending(host) == 1  # only the crew passage changed
+
+
+async def test_an_article_indexed_under_an_older_cut_is_cut_again_keeping_the_vectors_of_equal_passages(
+    lumina_host, articles, monkeypatch
+):
+    apollo, _ = articles
+    async with lumina_host(plugins=["knowledge"]) as host:
+        index = host.kernel.services.get("knowledge").index
+        await index.index_article(apollo)
+        await index.backfill.stop()
+        monkeypatch.setattr("lumina_knowledge.index.CUT_VERSION", CUT_VERSION + 1)
+
+        assert await index.index_article(apollo, dense_now=False) == {"status": "replaced", "passages": 2}
+        assert await pending(host) == 0  # the same text came out: the vectors were kept
 
 
 async def test_a_dense_vector_is_written_only_to_the_text_it_was_computed_from(lumina_host, articles):

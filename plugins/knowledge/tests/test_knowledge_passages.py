@@ -42,6 +42,14 @@ def test_sentences_respect_abbreviations_initials_and_lines():
     assert sentences(text) == ["Dr. Smith met J. R. R. Tolkien in 1950.", "They talked.", "Capital: Luanda"]
 
 
+def test_a_passage_keeps_its_lines_so_an_infobox_field_stays_a_sentence_of_its_own():
+    text = "Born: 1879\nDoctoral advisor: Alfred Kleiner\nHe was a physicist. He played the violin.\nLater life."
+    (passage,) = passages({"id": "a", "title": "Albert Einstein", "sections": [{"path": [], "text": text}]})
+    assert passage.text == text
+    assert sentences(passage.text) == ["Born: 1879", "Doctoral advisor: Alfred Kleiner", "He was a physicist.",
+                                       "He played the violin.", "Later life."]
+
+
 def test_terms_are_stemmed_without_stop_words():
     assert terms("Who were the astronauts of the missions?") == ["astronaut", "mission"]
 

@@ -13,11 +13,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lumina_knowledge.text import sentences
+from lumina_knowledge.text import sentence_lines
 
 TARGET_WORDS = 200
 MAX_WORDS = 250
 MIN_TAIL_WORDS = 60
+#: How articles are cut, as a number: part of each article's fingerprint, so an article indexed
+#: under an older cut is cut again the next time it is fed (passages whose text comes out the
+#: same keep their dense vectors). Bump it whenever the passages would come out differently.
+CUT_VERSION = 2
 MIN_WORDS = 150
 _NAMESPACE = uuid.UUID("6f1c5b8e-3c1e-4b0a-9a57-1d2e0c4b9f10")
 
@@ -64,7 +68,7 @@ def passages(article: Mapping[str, Any]) -> list[Passage]:
     found: list[Passage] = []
     for section in article.get("sections", []):
         path = tuple(section.get("path", ()))
-        for text in pack(sentences(section.get("text", ""))):
+        for text in pack(sentence_lines(section.get("text", ""))):
             position = len(found)
             found.append(Passage(passage_id(article["id"], position), article["id"], article["title"],
                                  path, position, text, article.get("url", "")))
@@ -73,7 +77,9 @@ def passages(article: Mapping[str, Any]) -> list[Passage]:
 
 def pack(sentence_list: Sequence[str]) -> list[str]:
     """Group sentences into chunks of about TARGET_WORDS and at most MAX_WORDS (a longer sentence
-    is cut at MAX_WORDS); a short last chunk is settled with the one before it."""
+    is cut at MAX_WORDS); a short last chunk is settled with the one before it. A sentence ending
+    in ``"\n"`` (the end of its line, see :func:`~lumina_knowledge.text.sentence_lines`) keeps
+    the line break in the chunk; the others are joined by a space."""
     chunks: list[list[str]] = []
     current: list[str] = []
     count = 0
@@ -88,7 +94,7 @@ def pack(sentence_list: Sequence[str]) -> list[str]:
         chunks.append(current)
     if len(chunks) > 1 and _words(chunks[-1]) < MIN_TAIL_WORDS:
         _settle_tail(chunks)
-    return [" ".join(chunk) for chunk in chunks]
+    return ["".join(s if s.endswith("\n") else f"{s} " for s in chunk).strip() for chunk in chunks]
 
 
 def _settle_tail(chunks: list[list[str]]) -> None:
@@ -103,10 +109,14 @@ def _settle_tail(chunks: list[list[str]]) -> None:
 
 
 def _bounded(sentence_list: Iterable[str]) -> Iterable[str]:
+    """Each sentence, a longer one than MAX_WORDS cut into pieces; a line's end stays with its
+    last piece."""
     for sentence in sentence_list:
         tokens = sentence.split()
-        for start in range(0, len(tokens), MAX_WORDS):
-            yield " ".join(tokens[start : start + MAX_WORDS])
+        pieces = [" ".join(tokens[start : start + MAX_WORDS]) for start in range(0, len(tokens), MAX_WORDS)]
+        if pieces and sentence.endswith("\n"):
+            pieces[-1] += "\n"
+        yield from pieces
 
 
 def _words(chunk: Sequence[str]) -> int:

@@ -20,7 +20,7 @@ from lumina_core.errors import ValidationFailed
 from lumina_core.services.vectors import CollectionSpec, Point, SparseVector, VectorSpec
 from lumina_knowledge.backfill import DenseBackfill, indexed_text
 from lumina_knowledge.bm25 import TermStats, passage_vector
-from lumina_knowledge.chunking import Passage, passages
+from lumina_knowledge.chunking import CUT_VERSION, Passage, passages
 
 COLLECTION = "knowledge_passages"
 DENSE, SPARSE = "dense", "bm25"
@@ -126,7 +126,8 @@ def _sparse(vector: Mapping[int, float]) -> SparseVector:
 
 
 def _fingerprint(article: Mapping[str, Any]) -> str:
-    content = json.dumps([article["title"], article.get("url", ""), article.get("sections", [])], sort_keys=True)
+    content = json.dumps([CUT_VERSION, article["title"], article.get("url", ""), article.get("sections", [])],
+                         sort_keys=True)
     return hashlib.sha256(content.encode()).hexdigest()[:32]
 
 

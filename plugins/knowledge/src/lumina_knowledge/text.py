@@ -28,11 +28,19 @@ _stemmer = Stemmer.Stemmer("english")
 
 def sentences(text: str) -> list[str]:
     """The sentences of ``text`` in order, whitespace-normalised."""
+    return [sentence.rstrip("\n") for sentence in sentence_lines(text)]
+
+
+def sentence_lines(text: str) -> list[str]:
+    """Like :func:`sentences`, but the last sentence of each line keeps its ``"\n"``, so text
+    rebuilt from them keeps its line breaks (an infobox field or a table row stays a sentence of
+    its own when the rebuilt text is cut into sentences again)."""
     found: list[str] = []
     for line in text.splitlines():
         line = " ".join(line.split())
         if line:
-            found.extend(_split_line(line))
+            pieces = _split_line(line)
+            found.extend([*pieces[:-1], pieces[-1] + "\n"])
     return found
 
 
