@@ -38,9 +38,9 @@ _QUESTION_KIND = (
     ("how old", _NUMBER), ("who", _NAME), ("where", _NAME), ("which", _NAME),
 )
 KIND_BONUS = 0.1
-RANK_BONUS = 0.05
+RANK_BONUS = 0.1
 LEXICAL_SHARE = 0.5
-SENTENCE_PASSAGES = 3
+SENTENCE_PASSAGES = 5
 
 
 @dataclass(frozen=True)
