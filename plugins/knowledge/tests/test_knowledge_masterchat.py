@@ -41,6 +41,13 @@ async def test_an_unknown_topic_is_a_gap_not_a_guess(knowledge_host):
     assert gaps_seen and gaps_seen[0]["payload"]["question"].startswith("What is the boiling point")
 
 
+async def test_a_question_sharing_a_passages_words_but_not_its_meaning_is_a_gap(knowledge_host):
+    body = await ask(knowledge_host, "Which termites splashed down in the Pacific Ocean?")
+    assert body["answer"].startswith("I don't know") and body["method"] == "unknown"
+    (gap,) = (await knowledge_host.client.get("/knowledge/gaps")).json()["items"]
+    assert "not its meaning" in gap["reason"]
+
+
 async def test_the_stream_sends_context_tokens_and_a_checked_answer(knowledge_host):
     async with knowledge_host.client.stream(
         "POST", "/masterchat/chat/stream", json={"message": "What does the aardvark eat?"}
