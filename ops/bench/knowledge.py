@@ -15,7 +15,8 @@ side by side:
 
 A hit is a passage of the right article that contains the answer. Also reported: search
 latency (p50/p95 of the hybrid mode through HTTP) and, with ``--qa``, wiki_qa answers that
-contain the expected fact, with the time per answer, on the main and the natural set.
+contain the expected fact, with the time per answer, on the main and the natural set, and the
+share of questions the excerpt cannot answer that it declines (``questions_unanswerable.jsonl``).
 
     .venv/bin/python -m ops.bench.knowledge
     .venv/bin/python -m ops.bench.knowledge --data-dir /tmp/kb --qa    # keep the index between runs
@@ -53,6 +54,9 @@ PARAPHRASED = ROOT / "tests" / "data" / "wiki" / "questions_paraphrased.jsonl"
 NATURAL = ROOT / "tests" / "data" / "wiki" / "questions_natural.jsonl"
 #: The sets wiki_qa is measured on (``--qa``).
 QA_SETS = ("main", "natural")
+#: Questions the excerpt cannot answer (checked against its passages), some sharing words with
+#: it ("the president of Mars"): with ``--qa``, the share that wiki_qa answers "I don't know".
+UNANSWERABLE = ROOT / "tests" / "data" / "wiki" / "questions_unanswerable.jsonl"
 #: hybrid first, so its latency includes embedding the question (the others then reuse the
 #: embedder's cache, as a real follow-up query would not).
 MODES = ("hybrid", "bm25", "dense", "rrf")
@@ -149,6 +153,15 @@ async def wiki_qa(host: Host, questions: list[Question]) -> dict[str, float]:
         phrased += body.get("method") == "phrased"
     return {"accuracy": right / len(questions), "cited": cited / len(questions), "phrased": phrased / len(questions),
             "mean_s": statistics.mean(seconds), "p95_s": sorted(seconds)[int(0.95 * (len(seconds) - 1))]}
+
+
+async def abstention(host: Host, questions: list[str]) -> float:
+    """Share of ``questions`` (none answerable from the excerpt) that wiki_qa declines to answer."""
+    declined = 0
+    for question in questions:
+        response = await host.client.post("/masterchat/chat", json={"message": question, "mode": "wiki_qa"})
+        declined += response.json().get("method") == "unknown"
+    return declined / len(questions)
 
 
 async def naive_rag(host: Host, questions: list[Question]) -> dict[str, float]:
@@ -305,8 +318,12 @@ async def main(data_dir: Path, with_qa: bool, limit: int | None, with_crawl: boo
         ingested = await ingest(host)
         retrieved = {name: await retrieval(host, qs) for name, qs in sets.items()}
         qa = {name: await wiki_qa(host, every_set[name]) for name in QA_SETS} if with_qa else None
+        unanswerable = [json.loads(line)["question"] for line in UNANSWERABLE.read_text().splitlines() if line.strip()]
+        declined = await abstention(host, unanswerable) if with_qa else None
         baseline = await naive_rag(host, questions[:naive]) if naive else None
     report(ingested, sets, retrieved, qa, baseline)
+    if declined is not None:
+        print(f"wiki_qa, {len(unanswerable)} questions the excerpt cannot answer: {declined:.2f} answered \"I don't know\"")
     if with_crawl:
         for title, (searchable, complete) in (await crawl_to_searchable(CRAWLED, CRAWL_QUERIES)).items():
             print(f"crawl request → '{title}' searchable by its words {searchable:.2f} s, fully indexed {complete:.2f} s")
