@@ -17,7 +17,7 @@ async def pending(host) -> int:
 
 
 async def test_an_article_is_searchable_by_its_words_before_its_dense_vectors_exist(lumina_host, articles):
-    apollo, aardvark = articles
+    apollo, _ = articles
     async with lumina_host(plugins=["knowledge"]) as host:
         index = host.kernel.services.get("knowledge").index
         await index.backfill.stop()  # hold the dense vectors back, to look at the moment between
@@ -36,7 +36,6 @@ async def test_an_article_is_searchable_by_its_words_before_its_dense_vectors_ex
 
 
 async def test_dense_vectors_left_pending_by_a_stop_are_completed_after_a_restart(lumina_host, articles):
-    apollo, aardvark = articles
     async with lumina_host(plugins=["knowledge"]) as host:
         index = host.kernel.services.get("knowledge").index
         await index.backfill.stop()
@@ -50,7 +49,7 @@ async def test_dense_vectors_left_pending_by_a_stop_are_completed_after_a_restar
 
 
 async def test_a_revised_article_keeps_the_dense_vectors_of_its_unchanged_passages(lumina_host, articles):
-    apollo, aardvark = articles
+    apollo, _ = articles
     async with lumina_host(plugins=["knowledge"]) as host:
         index = host.kernel.services.get("knowledge").index
         await index.index_article(apollo)
