@@ -48,10 +48,15 @@ async def test_a_question_sharing_a_passages_words_but_not_its_meaning_is_a_gap(
     assert "not its meaning" in gap["reason"]
 
 
-async def test_the_stream_sends_context_tokens_and_a_checked_answer(knowledge_host):
-    async with knowledge_host.client.stream(
-        "POST", "/masterchat/chat/stream", json={"message": "What does the aardvark eat?"}
-    ) as response:
+async def test_a_sentence_saying_it_is_read_with_its_title_before_its_meaning_is_judged(knowledge_host):
+    # "A nocturnal feeder, it subsists on ants and termites, ..." alone is 0.16 from the question
+    body = await ask(knowledge_host, "What does the aardvark subsist on?")
+    assert body["method"] != "unknown" and "ants and termites" in body["answer"]
+
+
+async def stream(host, message: str) -> list[tuple[str, dict]]:
+    """The (event, data) pairs of a streamed wiki_qa answer."""
+    async with host.client.stream("POST", "/masterchat/chat/stream", json={"message": message}) as response:
         assert response.headers["content-type"].startswith("text/event-stream")
         events = []
         kind = None
@@ -60,11 +65,27 @@ async def test_the_stream_sends_context_tokens_and_a_checked_answer(knowledge_ho
                 kind = line.split(":", 1)[1].strip()
             elif line.startswith("data:"):
                 events.append((kind, json.loads(line.split(":", 1)[1])))
+    return events
+
+
+async def test_the_stream_sends_context_tokens_and_a_checked_answer(knowledge_host):
+    events = await stream(knowledge_host, "What does the aardvark eat?")
     kinds = [k for k, _ in events]
     assert kinds[0] == "context" and kinds[-1] == "done" and kinds.count("done") == 1
     done = events[-1][1]
     assert "termites" in done["answer"] or "termites" in " ".join(done["evidence"])
     assert done["cite_ids"] == events[0][1]["cite_ids"]
+
+
+async def test_a_phrase_cut_off_by_the_token_limit_gives_way_to_the_evidence_sentence(knowledge_host, monkeypatch):
+    # The evidence has 23 words, so the model phrases it; cut at 8 tokens the phrase reads "The
+    # aardvark uses its claws", which the check alone would accept.
+    monkeypatch.setattr("lumina_knowledge.answer.ANSWER_TOKENS", 8)
+    body = await ask(knowledge_host, "How does the aardvark dig out termites?")
+    (_, done) = (await stream(knowledge_host, "How does the aardvark dig out termites?"))[-1]
+    for answer in (body, done):
+        assert answer["method"] == "extractive" and answer["answer"] == answer["evidence"][0]
+        assert "sharp claws and powerful legs" in answer["answer"]
 
 
 async def test_only_wiki_qa_is_served_here(knowledge_host):
