@@ -27,8 +27,7 @@ MIN_CONFIDENCE = 0.45
 #: Nor when the best sentence, read with its title, is this far in meaning from the question
 #: (dense cosine): its words match but it is about something else ("Who is the president of
 #: Mars?" against "Astronaut: … a human mission to Mars", 0.41). Set below every right answer of
-#: the main and natural sets (the lowest 0.50) and all but two of reworded dev, see
-#: ``docs/knowledge.md``.
+#: the main and natural sets and all but two of reworded dev, see ``docs/knowledge.md``.
 MIN_CLOSENESS = 0.45
 SUPPORT_NEEDED = 1.0
 ANSWER_TOKENS = 24
