@@ -155,6 +155,10 @@ async def wiki_qa(host: Host, questions: list[Question]) -> dict[str, float]:
             "mean_s": statistics.mean(seconds), "p95_s": sorted(seconds)[int(0.95 * (len(seconds) - 1))]}
 
 
+def load_unanswerable() -> list[str]:
+    return [json.loads(line)["question"] for line in UNANSWERABLE.read_text().splitlines() if line.strip()]
+
+
 async def abstention(host: Host, questions: list[str]) -> float:
     """Share of ``questions`` (none answerable from the excerpt) that wiki_qa declines to answer."""
     declined = 0
@@ -318,12 +322,11 @@ async def main(data_dir: Path, with_qa: bool, limit: int | None, with_crawl: boo
         ingested = await ingest(host)
         retrieved = {name: await retrieval(host, qs) for name, qs in sets.items()}
         qa = {name: await wiki_qa(host, every_set[name]) for name in QA_SETS} if with_qa else None
-        unanswerable = [json.loads(line)["question"] for line in UNANSWERABLE.read_text().splitlines() if line.strip()]
-        declined = await abstention(host, unanswerable) if with_qa else None
+        declined = await abstention(host, load_unanswerable()) if with_qa else None
         baseline = await naive_rag(host, questions[:naive]) if naive else None
     report(ingested, sets, retrieved, qa, baseline)
     if declined is not None:
-        print(f"wiki_qa, {len(unanswerable)} questions the excerpt cannot answer: {declined:.2f} answered \"I don't know\"")
+        print(f"wiki_qa, {len(load_unanswerable())} questions the excerpt cannot answer: {declined:.2f} answered \"I don't know\"")
     if with_crawl:
         for title, (searchable, complete) in (await crawl_to_searchable(CRAWLED, CRAWL_QUERIES)).items():
             print(f"crawl request → '{title}' searchable by its words {searchable:.2f} s, fully indexed {complete:.2f} s")

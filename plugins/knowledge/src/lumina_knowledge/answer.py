@@ -31,8 +31,8 @@ MIN_CONFIDENCE = 0.45
 MIN_CLOSENESS = 0.45
 SUPPORT_NEEDED = 1.0
 ANSWER_TOKENS = 24
-#: The embedded model reads prompts one token at a time (see lumina_core's LlamaOptions), so
-#: the model is asked only when the evidence sentence is long enough to need shortening.
+#: Reading a prompt is most of the model's time, so it is asked only when the evidence sentence
+#: is long enough to need shortening.
 SHORT_SENTENCE_WORDS = 20
 FOCUS_WORDS = 32
 UNKNOWN = "I don't know: the knowledge base has nothing that answers this yet. I noted the question as a gap to fill."
@@ -105,8 +105,8 @@ class WikiQA:
 
     async def answer(self, question: str, *, user_id: str) -> Answer:
         found = await self.evidence(question)
-        if not _confident(found):
-            return await self._unknown(question, found, user_id)
+        if doubt := _doubt(found):
+            return await self._unknown(question, found, user_id, doubt)
         if _short(found[0].sentence):
             return _checked(question, "", found)
         phrase = await self._phrase(question, found)
@@ -115,8 +115,8 @@ class WikiQA:
     async def stream(self, question: str, *, user_id: str) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         """SSE-ready events: ``context`` (sources), ``token`` (the model's text), ``done`` (checked)."""
         found = await self.evidence(question)
-        if not _confident(found):
-            yield "done", (await self._unknown(question, found, user_id)).to_dict()
+        if doubt := _doubt(found):
+            yield "done", (await self._unknown(question, found, user_id, doubt)).to_dict()
             return
         yield "context", {"sources": _sources(found), "cite_ids": _cite_ids(found)}
         pieces: list[str] = []
@@ -136,9 +136,8 @@ class WikiQA:
         result = await self.llm.chat(_prompt(question, found), max_tokens=ANSWER_TOKENS, temperature=0.0, stop=["\n"])
         return _finished(result.text, result.finish_reason)
 
-    async def _unknown(self, question: str, found: Sequence[Evidence], user_id: str) -> Answer:
+    async def _unknown(self, question: str, found: Sequence[Evidence], user_id: str, reason: str) -> Answer:
         confidence = found[0].confidence if found else 0.0
-        reason = _doubt(found[0]) if found else "no passage matches"
         await self.knowledge.record_gap(question, user_id=user_id, confidence=confidence, reason=reason)
         return Answer(UNKNOWN, [], confidence, [], method="unknown")
 
@@ -214,14 +213,16 @@ def _short(sentence: str) -> bool:
     return len(sentence.split()) <= SHORT_SENTENCE_WORDS
 
 
-def _confident(found: Sequence[Evidence]) -> bool:
-    return bool(found) and found[0].confidence >= MIN_CONFIDENCE and found[0].closeness >= MIN_CLOSENESS
-
-
-def _doubt(best: Evidence) -> str:
+def _doubt(found: Sequence[Evidence]) -> str | None:
+    """Why the evidence does not answer the question, or None when it does."""
+    if not found:
+        return "no passage matches"
+    best = found[0]
     if best.confidence < MIN_CONFIDENCE:
         return f"best evidence covers {best.confidence:.0%} of the question"
-    return f"best evidence shares the question's words but not its meaning (closeness {best.closeness:.2f})"
+    if best.closeness < MIN_CLOSENESS:
+        return f"best evidence shares the question's words but not its meaning (closeness {best.closeness:.2f})"
+    return None
 
 
 def _prompt(question: str, found: Sequence[Evidence]) -> list[dict[str, str]]:

@@ -18,11 +18,11 @@ from lumina_knowledge.text import sentence_lines
 TARGET_WORDS = 200
 MAX_WORDS = 250
 MIN_TAIL_WORDS = 60
+MIN_WORDS = 150
 #: How articles are cut, as a number: part of each article's fingerprint, so an article indexed
 #: under an older cut is cut again the next time it is fed (passages whose text comes out the
 #: same keep their dense vectors). Bump it whenever the passages would come out differently.
 CUT_VERSION = 2
-MIN_WORDS = 150
 _NAMESPACE = uuid.UUID("6f1c5b8e-3c1e-4b0a-9a57-1d2e0c4b9f10")
 
 
