@@ -6,6 +6,7 @@ from lumina_core.services.llm.base import (
     ChatChunk,
     ChatResult,
     ContextTooLong,
+    Likelihood,
     ModelInfo,
     ModelNotFound,
     Provider,
@@ -15,7 +16,7 @@ from lumina_core.services.llm.registry import LLMService
 from lumina_core.settings import Settings
 
 __all__ = [
-    "ChatChunk", "ChatResult", "ContextTooLong", "LLMService", "ModelInfo", "ModelNotFound",
+    "ChatChunk", "ChatResult", "ContextTooLong", "Likelihood", "LLMService", "ModelInfo", "ModelNotFound",
     "Provider", "ProviderUnavailable", "build_llm", "provider_order",
 ]
 

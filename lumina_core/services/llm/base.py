@@ -45,6 +45,19 @@ class ChatResult:
 
 
 @dataclass(frozen=True)
+class Likelihood:
+    """log p(continuation | context), summed over the continuation's ``tokens``."""
+
+    logprob: float
+    tokens: int
+
+    @property
+    def per_token(self) -> float:
+        """Comparable across continuations of different lengths."""
+        return self.logprob / max(self.tokens, 1)
+
+
+@dataclass(frozen=True)
 class ModelDetails:
     """What a model file is, in Ollama's words (its ``details``); empty where a server says nothing."""
 

@@ -20,12 +20,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from lumina_core.contract import Message, Usage
 from lumina_core.services.llm.base import (
     ChatChunk,
     ContextTooLong,
     FinishReason,
     GenerationOptions,
+    Likelihood,
     ModelDetails,
     ModelInfo,
     ProviderUnavailable,
@@ -206,6 +209,31 @@ class EmbeddedProvider:
     async def count_tokens(self, text: str, model: str) -> int:
         return len(self.llama.tokenize(text.encode(), add_bos=False, special=False))
 
+    async def loglikelihood(self, context: str, continuation: str, model: str) -> Likelihood:
+        """How likely the model finds ``continuation`` right after ``context``, read in one pass."""
+        return await asyncio.to_thread(self._loglikelihood, context, continuation)
+
+    def _loglikelihood(self, context: str, continuation: str) -> Likelihood:
+        llama = self.llama
+        # tokenized whole, as the model reads it: a word across the seam is split as in the text
+        tokens = llama.tokenize((context + continuation).encode(), add_bos=True, special=True)
+        head = llama.tokenize(context.encode(), add_bos=True, special=True)
+        first = max(1, next((i for i, (a, b) in enumerate(zip(head, tokens)) if a != b), len(head)))
+        if len(tokens) > self._context_window:
+            raise ContextTooLong(
+                f"this model's maximum context length is {self._context_window} tokens; the context and "
+                f"continuation take {len(tokens)}: shorten them", field="context")
+        if first >= len(tokens):
+            return Likelihood(0.0, 0)
+        with self._lock:
+            # the cache is overwritten below, so the next generation must not reuse its prompt
+            llama.reset()
+            rows = _next_token_logits(llama, tokens, range(first - 1, len(tokens) - 1))
+        predicted = np.asarray(tokens[first:])
+        shifted = rows - rows.max(axis=1, keepdims=True)
+        logprobs = shifted[np.arange(len(predicted)), predicted] - np.log(np.exp(shifted).sum(axis=1))
+        return Likelihood(float(logprobs.sum()), len(predicted))
+
     async def warm_up(self) -> None:
         """Load the model now rather than on the first request."""
         await asyncio.to_thread(lambda: self._formatter)
@@ -321,6 +349,37 @@ class EmbeddedProvider:
 
     async def aclose(self) -> None:
         """The shared model stays loaded for the process; nothing to release per provider."""
+
+
+def _next_token_logits(llama: Any, tokens: Sequence[int], positions: range) -> np.ndarray:
+    """The model's logits after each of ``positions`` of ``tokens``, decoded from an empty cache
+    in batches of llama.cpp's size, the logits asked for only where they are read."""
+    import llama_cpp
+
+    llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(llama.ctx), True)
+    size = llama.n_batch
+    batch = llama_cpp.llama_batch_init(size, 0, 1)
+    rows: list[np.ndarray] = []
+    try:
+        for start in range(0, len(tokens), size):
+            chunk = tokens[start : start + size]
+            for i, token in enumerate(chunk):
+                batch.token[i], batch.pos[i], batch.n_seq_id[i] = token, start + i, 1
+                batch.seq_id[i][0] = 0
+                batch.logits[i] = start + i in positions
+            batch.n_tokens = len(chunk)
+            if llama_cpp.llama_decode(llama.ctx, batch) != 0:
+                raise ProviderUnavailable("the embedded model could not read the text to score it")
+            rows.extend(_logits(llama, i) for i in range(len(chunk)) if start + i in positions)
+    finally:
+        llama_cpp.llama_batch_free(batch)
+    return np.stack(rows).astype(np.float64)
+
+
+def _logits(llama: Any, index: int) -> np.ndarray:
+    import llama_cpp
+
+    return np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llama.ctx, index), shape=(llama.n_vocab(),)).copy()
 
 
 def gguf_details(metadata: dict[str, str]) -> ModelDetails:

@@ -17,6 +17,7 @@ from lumina_core.services.llm.base import (
     ChatChunk,
     ChatResult,
     GenerationOptions,
+    Likelihood,
     ModelInfo,
     ModelNotFound,
     Provider,
@@ -110,6 +111,15 @@ class LLMService:
         if complete is not None:
             return await complete(as_messages(messages), name, options)
         return await collect(provider.stream(as_messages(messages), name, options))
+
+    async def loglikelihood(self, context: str, continuation: str, *, model: str | None = None) -> Likelihood | None:
+        """How likely the model finds ``continuation`` after ``context`` (how well a passage
+        explains a question, say), or None when its provider cannot tell: Ollama and
+        OpenAI-compatible servers give the log-probabilities of what they generate, not of a
+        text given to them."""
+        provider, name = await self.resolve(model)
+        score = getattr(provider, "loglikelihood", None)
+        return None if score is None else await score(context, continuation, name)
 
     async def count_tokens(self, text: str, model: str | None = None) -> int:
         provider, name = await self.resolve(model)

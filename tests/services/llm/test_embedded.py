@@ -66,3 +66,20 @@ def test_a_conversation_without_a_system_message_gets_lumina_s_default(provider:
     assert DEFAULT_SYSTEM_MESSAGE in text and "SmolLM" not in text
     own = provider._prompt((Message("system", "Reply in French."), *QUESTION), GenerationOptions())
     assert DEFAULT_SYSTEM_MESSAGE not in provider.llama.detokenize(own.tokens).decode()
+
+
+async def test_scores_how_likely_a_continuation_is(provider: EmbeddedProvider) -> None:
+    context = "The capital of France is"
+    right = await provider.loglikelihood(context, " Paris.", provider.model_id)
+    wrong = await provider.loglikelihood(context, " a potato.", provider.model_id)
+    assert right.tokens == await provider.count_tokens(" Paris.", provider.model_id)
+    assert wrong.logprob < right.logprob < 0
+    assert right.per_token == right.logprob / right.tokens
+
+
+async def test_scoring_between_generations_changes_no_answer(provider: EmbeddedProvider) -> None:
+    options = GenerationOptions(temperature=0, max_tokens=12)
+    before = await collect(provider.stream(QUESTION, provider.model_id, options))
+    await provider.loglikelihood("Passage: Aardvarks eat termites.\nQuestion:", " What do aardvarks eat?", provider.model_id)
+    after = await collect(provider.stream(QUESTION, provider.model_id, options))
+    assert after.text == before.text

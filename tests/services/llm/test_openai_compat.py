@@ -110,3 +110,12 @@ async def test_server_sent_events_are_split_across_reads_and_line_endings() -> N
 
     events = [data async for data in _sse_data(reads())]
     assert events == [b'{"a": 1}', b"[DONE]", b"x\ny"]
+
+
+async def test_a_server_cannot_score_a_given_text(llama_cpp_server: str) -> None:
+    """Servers give the log-probabilities of what they generate only, so callers keep their own order."""
+    llm = LLMService([OpenAICompatibleProvider(llama_cpp_server, "smollm2-peer")])
+    try:
+        assert await llm.loglikelihood("The capital of France is", " Paris.") is None
+    finally:
+        await llm.aclose()
