@@ -91,3 +91,31 @@ async def test_a_phrase_cut_off_by_the_token_limit_gives_way_to_the_evidence_sen
 async def test_only_wiki_qa_is_served_here(knowledge_host):
     response = await knowledge_host.client.post("/masterchat/chat", json={"message": "hi", "mode": "poetry"})
     assert response.status_code == 422 and response.json()["error"]["field"] == "mode"
+
+
+LUANDA = {
+    "id": "angola",
+    "title": "Angola",
+    "url": "https://en.wikipedia.org/wiki/Angola",
+    "revision": 3,
+    "source": "test",
+    "sections": [
+        {"path": ["History", "Portuguese colonization"], "text": (
+            "During Portugal's separatist war against Spain, the Dutch occupied Luanda as \"Fort Aardenburgh\" "
+            "from 1640 to 1648. A fleet under Salvador de Sá retook Luanda for Portugal in 1648; reconquest of "
+            "the rest of the territory was completed by 1650.")},
+    ],
+}
+
+
+async def test_sentences_that_score_alike_are_reread_by_the_model(knowledge_host, monkeypatch):
+    # By words and embedding, the Dutch occupation sentence wins (it has "Dutch", "Portugal", "1648");
+    # the model finds the question far likelier after the sentence saying who retook Luanda.
+    await knowledge_host.kernel.services.get("knowledge").index_article(LUANDA)
+    question = "Who took Luanda back from the Dutch for Portugal in 1648?"
+    monkeypatch.setattr("lumina_knowledge.answer.REREAD_MARGIN", -1.0)
+    unread = await ask(knowledge_host, question)
+    monkeypatch.undo()
+    body = await ask(knowledge_host, question)
+    assert "Salvador de Sá" not in unread["answer"]
+    assert "Salvador de Sá" in body["answer"] and body["evidence"][0].startswith("A fleet under Salvador")
