@@ -119,3 +119,4 @@ async def test_sentences_that_score_alike_are_reread_by_the_model(knowledge_host
     body = await ask(knowledge_host, question)
     assert "Salvador de Sá" not in unread["answer"]
     assert "Salvador de Sá" in body["answer"] and body["evidence"][0].startswith("A fleet under Salvador")
+

@@ -23,7 +23,8 @@ from lumina_knowledge.text import sentences, term_index, terms
 
 PASSAGES = 5
 EVIDENCE_SENTENCES = 2
-#: Below this share of the question's (IDF-weighted) terms in the best sentence, we do not know.
+#: Below this confidence (the share of the question's IDF-weighted terms in the best sentence, or
+#: its passage's or its own closeness in meaning), we do not know.
 MIN_CONFIDENCE = 0.45
 #: Nor when the best sentence, read with its title, is this far in meaning from the question
 #: (dense cosine): its words match but it is about something else ("Who is the president of
@@ -65,14 +66,16 @@ class Evidence:
     hit: SearchHit
     score: float
     coverage: float
-    #: The sentence's dense cosine to the question (the best one's read with its title).
+    #: The sentence's dense cosine to the question (the best ones' read with their title).
     closeness: float = 1.0
 
     @property
     def confidence(self) -> float:
         """How sure the evidence answers: its share of the question's terms, or, when the words
-        differ (eat / subsists on), how close the passage is in meaning (dense cosine)."""
-        return max(self.coverage, self.hit.signals.get("dense", 0.0))
+        differ (eat / subsists on), how close its passage or itself is in meaning ("The Trent
+        Affair of late 1861 threatened war with Great Britain" covers 32 % of "Which 1861 incident
+        involving a British ship nearly caused a war between the US and Britain?", 0.60 close)."""
+        return max(self.coverage, self.hit.signals.get("dense", 0.0), self.closeness)
 
 
 @dataclass
@@ -103,9 +106,7 @@ class WikiQA:
         vectors = await self.knowledge.index.embedder.embed([question, *(s for _, s in candidates)])
         similarity = {id(c): _dot(vectors[0], v) for c, v in zip(candidates, vectors[1:])}
         found = select_evidence(question, candidates, weights, lambda c: similarity[id(c)], hits)
-        if found:
-            found[0] = await self._read_with_title(found[0], vectors[0])
-        return found
+        return await self._read_with_title(found, vectors[0])
 
     async def _reread(self, question: str, found: list[Evidence]) -> list[Evidence]:
         """The best sentences reordered by how well each explains the question to the model; as
@@ -122,16 +123,20 @@ class WikiQA:
             reread.append(replace(evidence, score=evidence.score + QUESTION_LIKELIHOOD * likelihood.per_token))
         return sorted(reread, key=lambda e: -e.score) + found[len(close):]
 
-    async def _read_with_title(self, best: Evidence, question_vector: Sequence[float]) -> Evidence:
-        """The best sentence's closeness read with its article's title, as a reader would: "it
-        subsists on ants and termites" is about the aardvark only next to the title (0.16 alone)."""
-        (vector,) = await self.knowledge.index.embedder.embed([f"{best.hit.title}: {best.sentence}"])
-        return replace(best, closeness=_dot(question_vector, vector))
+    async def _read_with_title(self, found: list[Evidence], question_vector: Sequence[float]) -> list[Evidence]:
+        """The closeness of the sentences that may be answered (the best, and those re-reading may
+        put first) read with their article's title, as a reader would: "it subsists on ants and
+        termites" is about the aardvark only next to the title (0.16 alone)."""
+        head = found[:REREAD_SENTENCES]
+        if not head:
+            return found
+        vectors = await self.knowledge.index.embedder.embed([f"{e.hit.title}: {e.sentence}" for e in head])
+        return [replace(e, closeness=_dot(question_vector, v)) for e, v in zip(head, vectors)] + found[len(head):]
 
     async def answer(self, question: str, *, user_id: str) -> Answer:
         found = await self.evidence(question)
-        if doubt := _doubt(found):
-            return await self._unknown(question, found, user_id, doubt)
+        if reason := doubt(found):
+            return await self._unknown(question, found, user_id, reason)
         found = await self._reread(question, found)
         if _short(found[0].sentence):
             return _checked(question, "", found)
@@ -141,8 +146,8 @@ class WikiQA:
     async def stream(self, question: str, *, user_id: str) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         """SSE-ready events: ``context`` (sources), ``token`` (the model's text), ``done`` (checked)."""
         found = await self.evidence(question)
-        if doubt := _doubt(found):
-            yield "done", (await self._unknown(question, found, user_id, doubt)).to_dict()
+        if reason := doubt(found):
+            yield "done", (await self._unknown(question, found, user_id, reason)).to_dict()
             return
         found = await self._reread(question, found)
         yield "context", {"sources": _sources(found), "cite_ids": _cite_ids(found)}
@@ -240,15 +245,16 @@ def _short(sentence: str) -> bool:
     return len(sentence.split()) <= SHORT_SENTENCE_WORDS
 
 
-def _doubt(found: Sequence[Evidence]) -> str | None:
+def doubt(found: Sequence[Evidence]) -> str | None:
     """Why the evidence does not answer the question, or None when it does."""
     if not found:
         return "no passage matches"
     best = found[0]
     if best.confidence < MIN_CONFIDENCE:
-        return f"best evidence covers {best.confidence:.0%} of the question"
+        return (f"best evidence covers {best.coverage:.0%} of the question and is far from it in meaning "
+                f"(closeness {best.closeness:.2f})")
     if best.closeness < MIN_CLOSENESS:
-        return f"best evidence shares the question's words but not its meaning (closeness {best.closeness:.2f})"
+        return f"best evidence matches the question's words or topic but not its meaning (closeness {best.closeness:.2f})"
     return None
 
 
