@@ -83,3 +83,29 @@ async def test_scoring_between_generations_changes_no_answer(provider: EmbeddedP
     await provider.loglikelihood("Passage: Aardvarks eat termites.\nQuestion:", " What do aardvarks eat?", provider.model_id)
     after = await collect(provider.stream(QUESTION, provider.model_id, options))
     assert after.text == before.text
+
+
+async def test_a_score_is_llama_cpps_own_across_batches(provider: EmbeddedProvider) -> None:
+    """Read with logits asked only where they are read, batch after batch, the score is what
+    llama.cpp gives when it keeps the logits of every position."""
+    import numpy as np
+    from llama_cpp import Llama
+
+    context = "The aardvark is a nocturnal mammal native to Africa. " * 60 + "The capital of France is"
+    scored = await provider.loglikelihood(context, " Paris.", provider.model_id)
+    # read in the same micro-batches: batched and one-token reading differ a little on some CPUs
+    same_batches = provider.llama.context_params.n_ubatch
+    reference = Llama(model_path=str(provider.path), n_ctx=2048, n_threads=2, n_ubatch=same_batches,
+                      logits_all=True, verbose=False)
+    try:
+        head = reference.tokenize(context.encode(), add_bos=True)
+        tail = reference.tokenize(b" Paris.", add_bos=False)
+        assert len(head) > provider.llama.n_batch
+        reference.eval(head + tail)
+        rows = np.array(reference.scores[len(head) - 1 : len(head) + len(tail) - 1], dtype=np.float64)
+    finally:
+        reference.close()
+    logprobs = rows - rows.max(axis=1, keepdims=True)
+    logprobs -= np.log(np.exp(logprobs).sum(axis=1, keepdims=True))
+    assert scored.tokens == len(tail)
+    assert scored.logprob == pytest.approx(sum(logprobs[i, token] for i, token in enumerate(tail)), abs=1e-4)
