@@ -95,7 +95,8 @@ async def test_a_score_is_llama_cpps_own_across_batches(provider: EmbeddedProvid
     scored = await provider.loglikelihood(context, " Paris.", provider.model_id)
     # read in the same micro-batches: batched and one-token reading differ a little on some CPUs
     same_batches = provider.llama.context_params.n_ubatch
-    reference = Llama(model_path=str(provider.path), n_ctx=2048, n_threads=2, n_ubatch=same_batches,
+    reference = Llama(model_path=str(provider.path), n_ctx=2048, n_threads=provider.llama.context_params.n_threads,
+                      n_ubatch=same_batches,
                       logits_all=True, verbose=False)
     try:
         head = reference.tokenize(context.encode(), add_bos=True)
