@@ -93,11 +93,10 @@ async def test_a_score_is_llama_cpps_own_across_batches(provider: EmbeddedProvid
 
     context = "The aardvark is a nocturnal mammal native to Africa. " * 60 + "The capital of France is"
     scored = await provider.loglikelihood(context, " Paris.", provider.model_id)
-    # read in the same micro-batches: batched and one-token reading differ a little on some CPUs
-    same_batches = provider.llama.context_params.n_ubatch
-    reference = Llama(model_path=str(provider.path), n_ctx=2048, n_threads=provider.llama.context_params.n_threads,
-                      n_ubatch=same_batches,
-                      logits_all=True, verbose=False)
+    # read as the provider reads: batched and one-token reading differ a little on some CPUs
+    params = provider.llama.context_params
+    reference = Llama(model_path=str(provider.path), n_ctx=2048, n_threads=params.n_threads,
+                      n_ubatch=params.n_ubatch, logits_all=True, verbose=False)
     try:
         head = reference.tokenize(context.encode(), add_bos=True)
         tail = reference.tokenize(b" Paris.", add_bos=False)
