@@ -6,9 +6,9 @@ rarity, plus the kind of fact the question asks for: a date for "when", a number
 many"...); when the best sentences score alike, the model re-reads them, preferring the one after
 which it finds the question likeliest; the model only phrases a short answer from the best
 sentence; and the phrase is checked against it: a phrase with words the evidence does not
-contain is dropped for the evidence sentence itself. When the best evidence covers too little of the question, or shares its words
-but not its meaning, the answer is that the knowledge base does not know, and the question is
-recorded as a knowledge gap.
+contain is dropped for the evidence sentence itself. When the best evidence is far from the
+question in words and in meaning, or shares its words but not its meaning, the answer is that
+the knowledge base does not know, and the question is recorded as a knowledge gap.
 """
 
 from __future__ import annotations
