@@ -80,7 +80,8 @@ async def test_scores_how_likely_a_continuation_is(provider: EmbeddedProvider) -
 async def test_scoring_between_generations_changes_no_answer(provider: EmbeddedProvider) -> None:
     options = GenerationOptions(temperature=0, max_tokens=12)
     before = await collect(provider.stream(QUESTION, provider.model_id, options))
-    await provider.loglikelihood("Passage: Aardvarks eat termites.\nQuestion:", " What do aardvarks eat?", provider.model_id)
+    context = "Passage: Aardvarks eat termites.\nQuestion:"
+    await provider.loglikelihood(context, " What do aardvarks eat?", provider.model_id)
     after = await collect(provider.stream(QUESTION, provider.model_id, options))
     assert after.text == before.text
 

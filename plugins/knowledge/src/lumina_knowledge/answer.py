@@ -254,7 +254,8 @@ def doubt(found: Sequence[Evidence]) -> str | None:
         return (f"best evidence covers {best.coverage:.0%} of the question and is far from it in meaning "
                 f"(closeness {best.closeness:.2f})")
     if best.closeness < MIN_CLOSENESS:
-        return f"best evidence matches the question's words or topic but not its meaning (closeness {best.closeness:.2f})"
+        return (f"best evidence matches the question's words or topic but not its meaning "
+                f"(closeness {best.closeness:.2f})")
     return None
 
 
@@ -271,7 +272,8 @@ def _prompt(question: str, found: Sequence[Evidence]) -> list[dict[str, str]]:
 
 def _question_prompt(evidence: Evidence) -> str:
     """UPR's prompt: the question the model would write for this sentence is the one it scores."""
-    return f"Passage: {evidence.hit.title}: {evidence.sentence}\nPlease write a question based on this passage.\nQuestion:"
+    passage = f"{evidence.hit.title}: {evidence.sentence}"
+    return f"Passage: {passage}\nPlease write a question based on this passage.\nQuestion:"
 
 
 def focus(sentence: str, question: str) -> str:
