@@ -53,10 +53,11 @@ SENTENCE_PASSAGES = 5
 #: given each (UPR, Sachan et al., EMNLP 2022, on sentences), and that likelihood's weight (per
 #: token) in their score: words and embeddings miss that "retook Luanda in 1648" answers "who
 #: took Luanda back", the model does not. See ``docs/knowledge.md`` for the figures.
-REREAD_SENTENCES = 3
+REREAD_SENTENCES = 2
 QUESTION_LIKELIHOOD = 0.2
-#: Only sentences this close to the best are re-read: the likelihood seldom moves a score by
-#: more, and each sentence costs the embedded model about 0.2 s.
+#: Only a sentence this close to the best is re-read: the likelihood seldom moves a score by
+#: more, and each sentence costs the embedded model about 0.25 s (a third sentence gained nothing
+#: measurable and cost 0.27 s more at p95).
 REREAD_MARGIN = 0.1
 
 
