@@ -134,11 +134,18 @@ class WikiQA:
         vectors = await self.knowledge.index.embedder.embed([f"{e.hit.title}: {e.sentence}" for e in head])
         return [replace(e, closeness=_dot(question_vector, v)) for e, v in zip(head, vectors)] + found[len(head):]
 
-    async def answer(self, question: str, *, user_id: str) -> Answer:
+    async def _weighed_evidence(self, question: str) -> tuple[list[Evidence], str | None]:
+        """The evidence in the order it is answered from, or why it does not answer. Whether we
+        know is decided on the first choice; only then does the model re-read close sentences."""
         found = await self.evidence(question)
         if reason := doubt(found):
+            return found, reason
+        return await self._reread(question, found), None
+
+    async def answer(self, question: str, *, user_id: str) -> Answer:
+        found, reason = await self._weighed_evidence(question)
+        if reason:
             return await self._unknown(question, found, user_id, reason)
-        found = await self._reread(question, found)
         if _short(found[0].sentence):
             return _checked(question, "", found)
         phrase = await self._phrase(question, found)
@@ -146,11 +153,10 @@ class WikiQA:
 
     async def stream(self, question: str, *, user_id: str) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         """SSE-ready events: ``context`` (sources), ``token`` (the model's text), ``done`` (checked)."""
-        found = await self.evidence(question)
-        if reason := doubt(found):
+        found, reason = await self._weighed_evidence(question)
+        if reason:
             yield "done", (await self._unknown(question, found, user_id, reason)).to_dict()
             return
-        found = await self._reread(question, found)
         yield "context", {"sources": _sources(found), "cite_ids": _cite_ids(found)}
         pieces: list[str] = []
         if _short(found[0].sentence):
