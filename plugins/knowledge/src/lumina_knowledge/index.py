@@ -1,6 +1,7 @@
 """The knowledge index: the shared store any plugin feeds, through the `knowledge` service.
 
-Articles come in as plain data (``{"id", "title", "url", "revision", "source", "sections"}``),
+Articles come in as plain data (``{"id", "title", "url", "revision", "source", "sections"}``, and
+optionally ``"metadata"``: a mapping every passage's payload carries, e.g. the sources a reflection cites),
 are cut into passages, and each passage is stored once in the vector store with a dense vector
 (the core embedder, over title + section + text) and a sparse BM25 vector. An article whose
 content has not changed is left alone; a changed one has its passages replaced. Dense vectors may
@@ -67,7 +68,8 @@ class KnowledgeIndex:
         dense = await self._kept_dense(cut) if known else {}
         if dense_now:
             dense.update(await self._embed([p for p in cut if p.id not in dense]))
-        extra = {"revision": article.get("revision"), "source": article.get("source", "")}
+        extra = {"revision": article.get("revision"), "source": article.get("source", ""),
+                 **({"metadata": dict(article["metadata"])} if article.get("metadata") else {})}
         points = [
             Point(p.id, {SPARSE: _sparse(s), **({DENSE: dense[p.id]} if p.id in dense else {})}, p.payload(extra))
             for p, s in zip(cut, sparse)
