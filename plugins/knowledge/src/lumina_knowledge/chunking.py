@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lumina_knowledge.text import sentence_lines
@@ -35,6 +35,8 @@ class Passage:
     position: int
     text: str
     url: str = ""
+    #: The article's metadata with its section's on top (a file's id, a page number ...).
+    metadata: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def section_label(self) -> str:
@@ -54,6 +56,7 @@ class Passage:
             "position": self.position,
             "text": self.text,
             "url": self.url,
+            **({"metadata": dict(self.metadata)} if self.metadata else {}),
             **(extra or {}),
         }
 
@@ -64,14 +67,16 @@ def passage_id(article_id: str, position: int) -> str:
 
 
 def passages(article: Mapping[str, Any]) -> list[Passage]:
-    """Cut an article ``{"id", "title", "url", "sections": [{"path", "text"}]}`` into passages."""
+    """Cut an article ``{"id", "title", "url", "metadata", "sections": [{"path", "text", "metadata"}]}``
+    into passages; each passage keeps the article's metadata with its section's on top."""
     found: list[Passage] = []
     for section in article.get("sections", []):
         path = tuple(section.get("path", ()))
+        metadata = {**article.get("metadata", {}), **section.get("metadata", {})}
         for text in pack(sentence_lines(section.get("text", ""))):
             position = len(found)
             found.append(Passage(passage_id(article["id"], position), article["id"], article["title"],
-                                 path, position, text, article.get("url", "")))
+                                 path, position, text, article.get("url", ""), metadata))
     return found
 
 

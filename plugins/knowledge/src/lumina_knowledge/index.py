@@ -1,7 +1,8 @@
 """The knowledge index: the shared store any plugin feeds, through the `knowledge` service.
 
 Articles come in as plain data (``{"id", "title", "url", "revision", "source", "sections"}``, and
-optionally ``"metadata"``: a mapping every passage's payload carries, e.g. the sources a reflection cites),
+optionally ``"metadata"``: a mapping every passage's payload carries, e.g. the sources a reflection cites;
+a section's own ``"metadata"``, e.g. a file's page number, goes on top for its passages),
 are cut into passages, and each passage is stored once in the vector store with a dense vector
 (the core embedder, over title + section + text) and a sparse BM25 vector. An article whose
 content has not changed is left alone; a changed one has its passages replaced. Dense vectors may
@@ -68,8 +69,7 @@ class KnowledgeIndex:
         dense = await self._kept_dense(cut) if known else {}
         if dense_now:
             dense.update(await self._embed([p for p in cut if p.id not in dense]))
-        extra = {"revision": article.get("revision"), "source": article.get("source", ""),
-                 **({"metadata": dict(article["metadata"])} if article.get("metadata") else {})}
+        extra = {"revision": article.get("revision"), "source": article.get("source", "")}
         points = [
             Point(p.id, {SPARSE: _sparse(s), **({DENSE: dense[p.id]} if p.id in dense else {})}, p.payload(extra))
             for p, s in zip(cut, sparse)
@@ -128,8 +128,11 @@ def _sparse(vector: Mapping[int, float]) -> SparseVector:
 
 
 def _fingerprint(article: Mapping[str, Any]) -> str:
-    content = json.dumps([CUT_VERSION, article["title"], article.get("url", ""), article.get("sections", [])],
-                         sort_keys=True)
+    """Changes when the passages would: their cut, text, section paths or metadata."""
+    parts = [CUT_VERSION, article["title"], article.get("url", ""), article.get("sections", [])]
+    if article.get("metadata"):
+        parts.append(article["metadata"])
+    content = json.dumps(parts, sort_keys=True)
     return hashlib.sha256(content.encode()).hexdigest()[:32]
 
 
@@ -140,3 +143,16 @@ def _check_article(article: Mapping[str, Any]) -> None:
     sections = article.get("sections")
     if not isinstance(sections, list) or not all(isinstance(s, Mapping) and isinstance(s.get("text"), str) for s in sections):
         raise ValidationFailed("an article needs 'sections': a list of {'path': [...], 'text': str}", field="sections")
+    _check_metadata(article.get("metadata", {}), "metadata")
+    for number, section in enumerate(sections):
+        _check_metadata(section.get("metadata", {}), f"sections[{number}].metadata")
+
+
+def _check_metadata(metadata: Any, where: str) -> None:
+    """Metadata is stored in every passage's payload as given: a flat mapping of JSON values."""
+    if not isinstance(metadata, Mapping) or not all(isinstance(k, str) for k in metadata):
+        raise ValidationFailed(f"'{where}' must be an object with string keys", field=where)
+    try:
+        json.dumps(dict(metadata))
+    except (TypeError, ValueError):
+        raise ValidationFailed(f"'{where}' must hold JSON values only", field=where) from None

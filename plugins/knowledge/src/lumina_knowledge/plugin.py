@@ -22,6 +22,7 @@ from lumina_knowledge.bm25 import TermStats
 from lumina_knowledge.gaps import GapStore
 from lumina_knowledge.index import KnowledgeIndex
 from lumina_knowledge.retrieval import MAX_K, MODES
+from lumina_knowledge.scopes import Scopes
 from lumina_knowledge.service import KnowledgeService
 
 log = logging.getLogger("lumina.knowledge")
@@ -58,7 +59,9 @@ def register_services(ctx: PluginContext) -> Mapping[str, Any]:
     ctx.on_stop(stats.close)
     ctx.on_stop(gaps.close)
     index = KnowledgeIndex(ctx.vectors, ctx.embedder, stats)
-    _state.service = KnowledgeService(index, gaps, ctx.publish)
+    scopes = Scopes(ctx.vectors, ctx.embedder, ctx.data_dir / "scopes")
+    ctx.on_stop(scopes.close)
+    _state.service = KnowledgeService(index, gaps, ctx.publish, scopes)
     _state.qa = WikiQA(_state.service, ctx.llm)
     return {"knowledge": _state.service}
 

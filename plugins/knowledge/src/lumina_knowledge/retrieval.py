@@ -33,6 +33,7 @@ class SearchHit:
     url: str = ""
     article_id: str = ""
     signals: dict[str, float] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "section": " > ".join(self.section),
@@ -111,4 +112,5 @@ def _hit(hit: Hit, score: float, signals: dict[str, float] | None = None) -> Sea
         url=payload.get("url", ""),
         article_id=payload.get("article_id", ""),
         signals=dict(signals or {}),
+        metadata=dict(payload.get("metadata") or {}),
     )
