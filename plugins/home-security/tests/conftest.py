@@ -95,6 +95,12 @@ async def camera_status(host: Host, camera_id: str, **params: Any) -> dict[str, 
     return (await host.client.get(f"/security/cameras/{camera_id}", params=params)).json()["status"]
 
 
+async def add_camera(host: Host, body: dict[str, Any]) -> dict[str, Any]:
+    answer = await host.client.post("/security/cameras", json=body)
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
 async def events(host: Host, **params: Any) -> list[dict[str, Any]]:
     return (await host.client.get("/security/events", params=params)).json()["items"]
 
@@ -107,6 +113,7 @@ class Kit:
     eventually = staticmethod(eventually)
     camera_status = staticmethod(camera_status)
     events = staticmethod(events)
+    add_camera = staticmethod(add_camera)
 
 
 @pytest.fixture
