@@ -56,7 +56,7 @@ async def startup(ctx: PluginContext) -> None:
     settings = SecuritySettings.from_config(ctx.config)
     book = CameraBook(ctx.data_dir / "cameras.sqlite3", Vault(ctx.data_dir / "vault.key"))
     events = EventLog(ctx.data_dir)
-    summaries = SummaryBook(ctx.data_dir / "summaries.sqlite3", events, ctx.llm, settings.zone)
+    summaries = SummaryBook(ctx.data_dir / "summaries.sqlite3", events, ctx.llm, settings.zone, max_tokens=settings.summary_max_tokens)
     for store in (book, events, summaries):
         ctx.on_stop(store.close)
     mqtt = None

@@ -27,6 +27,7 @@ class SecuritySettings:
     webhook_allow: tuple[str, ...]
     zone: ZoneInfo
     summary_cron: str
+    summary_max_tokens: int
     retention_days: float
 
     @classmethod
@@ -40,6 +41,7 @@ class SecuritySettings:
             webhook_allow=tuple(config.get("webhook_allow", [])),
             zone=time_zone(config.get("timezone")),
             summary_cron=config["summary_cron"],
+            summary_max_tokens=int(config["summary_max_tokens"]),
             retention_days=float(config["retention_days"]),
         )
 

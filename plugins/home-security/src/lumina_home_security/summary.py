@@ -74,9 +74,10 @@ def facts(day: date, events: list[MotionEvent], zone: ZoneInfo) -> list[str]:
 
 
 class SummaryBook:
-    def __init__(self, path: Path, events: EventLog, llm: Any, zone: ZoneInfo) -> None:
+    def __init__(self, path: Path, events: EventLog, llm: Any, zone: ZoneInfo, *, max_tokens: int) -> None:
         self._sql = SQLiteFile(path, SCHEMA)
         self._events, self._llm, self._zone = events, llm, zone
+        self._max_tokens = max_tokens
 
     async def write(self, owner: str, day: date) -> Summary:
         start, end = day_bounds(day, self._zone)
@@ -86,7 +87,7 @@ class SummaryBook:
         if events:
             result = await self._llm.chat(
                 [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "Facts:\n" + "\n".join(lines) + "\n\nReport:"}],
-                max_tokens=180, temperature=0.2,
+                max_tokens=self._max_tokens, temperature=0.2,
             )
             text, model = result.text.strip() or "\n".join(lines), result.model
         summary = Summary(owner, day.isoformat(), text, "\n".join(lines), model, time.time())
