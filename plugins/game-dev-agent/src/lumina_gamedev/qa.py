@@ -34,6 +34,8 @@ PROSE = re.compile(r'"(?:[^"\\]|\\.)*"|//.*$|/\*.*?(?:\*/|$)|^\s*\*.*$')
 #: An assignment operator (not ``==``, ``<=``, ``=>`` ...), and a settings key (``key: value``).
 ASSIGNMENT = re.compile(r"(?<![=!<>+\-*/])[-+*/]?=(?![=>])")
 SETTINGS_KEY = re.compile(r"""^\s*(?:-\s+)?["']?([\w.]+)["']?\s*:(?!:)""")
+#: A question about where a value comes from: a line giving it its value is worth twice as much.
+ASKS_FOR_VALUE = re.compile(r"\b(?:set|sets|assigned|initiali[sz]ed|defined|configured|default|value)\b", re.IGNORECASE)
 #: A line that only names a block: ``[/Script/Engine.PhysicsSettings]``, ``PlayerSettings:``.
 HEADER = re.compile(r"^\s*(?:\[[^\]]*\]|[\w.\"']+\s*:)\s*$")
 
@@ -65,11 +67,12 @@ class ProjectQA:
         scope = await project_scope(self.knowledge(), project)
         hits = await scope.search(question, min(k * CANDIDATES_PER_CITATION, MAX_CANDIDATES))
         terms = question_terms(question)
+        value_weight = 2.0 if ASKS_FOR_VALUE.search(question) else 1.0
         found: dict[tuple[str, int], Citation] = {}
         for rank, hit in enumerate(hits):
             chunk = self.store.chunk(project.id, hit["title"], hit["section"])
             if chunk is not None and (chunk.file, chunk.start_line) not in found:
-                line, score = best_line(chunk, terms)
+                line, score = best_line(chunk, terms, value_weight)
                 found[(chunk.file, chunk.start_line)] = Citation(
                     chunk, line, score + chunk_score(chunk, terms) + RANK_WEIGHT / (1 + rank))
         return sorted(found.values(), key=lambda c: -c.score)[:k]
@@ -80,30 +83,30 @@ class ProjectQA:
                 "citations": [c.to_dict() for c in citations]}
 
 
-def best_line(chunk: Chunk, terms: set[str]) -> tuple[int, float]:
+def best_line(chunk: Chunk, terms: set[str], value_weight: float = 1.0) -> tuple[int, float]:
     """``(line number, score)`` of the chunk's line that best answers the question; the chunk's
     first line when none shares a word with it."""
     is_code = PurePosixPath(chunk.file).suffix.lower() in CODE_SUFFIXES
     best, best_score = chunk.start_line, 0.0
     for number, line in enumerate(chunk.text.splitlines(), start=chunk.start_line):
-        score = line_score(line, terms, is_code=is_code)
+        score = line_score(line, terms, is_code=is_code, value_weight=value_weight)
         if score > best_score:
             best, best_score = number, score
     return best, best_score
 
 
-def line_score(line: str, terms: set[str], *, is_code: bool = True) -> float:
+def line_score(line: str, terms: set[str], *, is_code: bool = True, value_weight: float = 1.0) -> float:
     """How well one line answers: each question word in it counts 1 (½ in a string or a comment
-    of code); one identifier holding two or more of them (``jumpHeight``) adds 1, and so does the
-    line giving it a value (``jumpHeight = 2.5f``, ``productName: Sky Hopper``), since questions
-    are mostly "where is X set", "what is X". A line that only names a block counts half."""
+    of code); one identifier holding two or more of them (``jumpHeight``) adds 1, and the line
+    giving it a value (``jumpHeight = 2.5f``, ``productName: Sky Hopper``) adds ``value_weight``
+    (2 for "where is X set?"). A line that only names a block counts half."""
     prose = " ".join(PROSE.findall(line)) if is_code else ""
     code = PROSE.sub(" ", line) if is_code else line
     in_code = terms & line_terms(code)
     in_prose = (terms & line_terms(prose)) - in_code
     compound = any(len(terms & {stem(w) for w in split_identifier(i)}) >= 2 for i in IDENTIFIER.findall(code))
     sets = bool(terms & line_terms(assigned_name(code)))
-    score = len(in_code) + 0.5 * len(in_prose) + float(compound) + float(sets)
+    score = len(in_code) + 0.5 * len(in_prose) + float(compound) + value_weight * sets
     return score / 2 if HEADER.match(line) else score
 
 
