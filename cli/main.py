@@ -11,6 +11,7 @@ import click
 import httpx
 
 from lumina_cli.events import events
+from lumina_cli.freeze import freeze, restore
 from lumina_cli.models import models
 from lumina_cli.worker import worker
 from lumina_core.errors import ConfigurationError
@@ -233,7 +234,7 @@ def plugin_reload(name: str) -> None:
     except httpx.TransportError:
         raise click.ClickException(f"no server answers at {settings.url}: start one with lumina serve or lumina dev") from None
     if response.is_error:
-        raise click.ClickException(_error_message(response))
+        raise click.ClickException(error_message(response))
     detail = response.json()
     if detail.get("error"):
         raise click.ClickException(f"'{name}' is {detail['state']}: {detail['error']}")
@@ -302,18 +303,22 @@ def _switch(name: str, *, enabled: bool) -> None:
         click.echo(f"{verb} '{name}'; no server answers at {settings.url}, so it applies at the next start")
         return
     if response.is_error:
-        raise click.ClickException(_error_message(response))
+        raise click.ClickException(error_message(response))
     state = response.json().get("state")
     click.echo(f"{verb} '{name}' on the server at {settings.url}: now {state}")
 
 
 def post_to_server(settings: Settings, path: str, *, timeout: float = 30) -> httpx.Response:
     """POST to the running server, signed in with ``LUMINA_TOKEN`` when one is set."""
-    headers = {"Authorization": f"Bearer {settings.token}"} if settings.token else {}
-    return httpx.post(f"{settings.url}{path}", headers=headers, timeout=timeout)
+    return httpx.post(f"{settings.url}{path}", headers=server_headers(settings), timeout=timeout)
 
 
-def _error_message(response: httpx.Response) -> str:
+def server_headers(settings: Settings) -> dict[str, str]:
+    """The headers that sign a request to the server in with ``LUMINA_TOKEN``, when one is set."""
+    return {"Authorization": f"Bearer {settings.token}"} if settings.token else {}
+
+
+def error_message(response: httpx.Response) -> str:
     try:
         return response.json()["error"]["message"]
     except (ValueError, KeyError, TypeError):
@@ -324,3 +329,5 @@ cli.add_command(vectors_commands)
 cli.add_command(worker)
 cli.add_command(events)
 cli.add_command(models)
+cli.add_command(freeze)
+cli.add_command(restore)

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import click
     from fastapi import APIRouter
 
@@ -143,6 +145,19 @@ def health_check(ctx: PluginContext) -> HealthCheck | Iterable[HealthCheck] | No
     """Report the health of what this plugin depends on, for ``GET /health``.
 
     Keep it cheap (it is polled); a check that raises or times out reports the plugin ``down``.
+    """
+
+
+@hookspec
+def snapshot(ctx: PluginContext, target: Path) -> None:
+    """Write a consistent copy of the plugin's state into ``target`` for ``lumina freeze``.
+
+    ``target`` stands for the plugin's data folder: what is written there is what
+    ``lumina restore`` puts back in ``ctx.data_dir``. Implement it only when the state is more
+    than files (a buffer to flush, a store that needs its own export); without it the host
+    copies the data folder itself, SQLite files through SQLite's online backup API. Called on
+    the running server by ``POST /admin/freeze``, bounded by ten minutes; raising fails the
+    freeze with the plugin's name, leaving no archive.
     """
 
 

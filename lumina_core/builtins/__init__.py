@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from lumina_core.builtins import admin, auth, health, http, vectors
 from lumina_core.builtins import events, limits, metrics, tasks
-from lumina_core.builtins import gateway, models
+from lumina_core.builtins import freeze, gateway, models
 
 BUILTINS: tuple[tuple[str, object], ...] = (
     ("core.events", events),
@@ -22,4 +22,5 @@ BUILTINS: tuple[tuple[str, object], ...] = (
     ("core.vectors", vectors),
     ("core.models", models),
     ("core.gateway", gateway),
+    ("core.freeze", freeze),
 )
