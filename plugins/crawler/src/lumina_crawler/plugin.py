@@ -18,6 +18,7 @@ from lumina_crawler.cli import ingest_command, knowledge_group
 from lumina_crawler.crawl import DAY, Crawler, CrawlRequest
 from lumina_crawler.frontier import Frontier
 from lumina_crawler.graph import GraphStore
+from lumina_crawler.graph_page import add_graph_page
 from lumina_crawler.ingest import Ingestor, SourcePage
 from lumina_crawler.mediawiki import MediaWikiClient, Politeness
 from lumina_crawler.ratelimit import CrawlPace
@@ -134,6 +135,7 @@ def register_routes(ctx: PluginContext) -> APIRouter:
     async def stats() -> dict[str, Any]:
         return _state.graph.stats()
 
+    add_graph_page(graph, _state.graph)
     router.routes.extend(graph.routes)  # the second prefix of the manifest, with the plugin's route class
     return router
 
