@@ -13,7 +13,11 @@ log = logging.getLogger("lumina.worker")
 
 @click.command()
 @click.option("--concurrency", "-c", type=click.IntRange(1, 256), help="Tasks run at once (LUMINA_TASK_WORKERS, default 2).")
-def worker(concurrency: int | None) -> None:
+@click.option(
+    "--metrics-port", type=click.IntRange(1, 65535), envvar="LUMINA_WORKER_METRICS_PORT",
+    help="Serve this worker's metrics (task counts, durations) on LUMINA_HOST:PORT/metrics for Prometheus.",
+)
+def worker(concurrency: int | None, metrics_port: int | None) -> None:
     """Run background tasks (and periodic jobs) from the queue in Redis.
 
     Start any number, on any machine pointing at the same REDIS_URL: they share the queue.
@@ -33,6 +37,10 @@ def worker(concurrency: int | None) -> None:
     if settings.task_workers < 1:
         raise click.ClickException("LUMINA_TASK_WORKERS is 0: give --concurrency 1 or more")
     configure_logging(settings)
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr=settings.host)  # a daemon thread, on LUMINA_HOST
     asyncio.run(_work(settings))
 
 
