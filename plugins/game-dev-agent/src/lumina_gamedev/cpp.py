@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from tree_sitter import Node
 
 from lumina_gamedev import lint
-from lumina_gamedev.outline import Chunk, FileOutline, Lines, Symbol, pack
+from lumina_gamedev.outline import FileOutline, Reader, Symbol, pack
 from lumina_gamedev.syntax import (
-    Macro, Source, doc_comment, first_line, last_line, leading_comments_start, parse_cpp, text, walk,
+    Macro, calls_in, doc_comment, first_line, last_line, leading_comments_start, parse_cpp, text, walk,
 )
 
 CLASSES = frozenset({"class_specifier", "struct_specifier"})
@@ -26,22 +26,16 @@ NAMED_DECLARATORS = frozenset({"identifier", "field_identifier", "qualified_iden
 
 
 def outline(file: str, content: str) -> FileOutline:
-    source = parse_cpp(content.encode())
-    reader = _Reader(file, Lines(content), source)
-    reader.visit(source.root, ())
-    return FileOutline(tuple(reader.chunks), tuple(reader.symbols), tuple(lint.cpp_findings(source, file, reader.symbols)))
+    reader = _Reader(file, content, parse_cpp(content.encode()))
+    reader.visit(reader.source.root)
+    return reader.outline(lint.cpp_findings(reader.source, file, reader.symbols))
 
 
-class _Reader:
-    def __init__(self, file: str, lines: Lines, source: Source) -> None:
-        self.file, self.lines, self.source = file, lines, source
-        self.chunks: list[Chunk] = []
-        self.symbols: list[Symbol] = []
-
-    def visit(self, node: Node, namespaces: Sequence[str]) -> None:
+class _Reader(Reader):
+    def visit(self, node: Node) -> None:
         for child in node.named_children:
             if child.type == "namespace_definition":
-                self.visit(child.child_by_field_name("body") or child, [*namespaces, text(child.child_by_field_name("name"))])
+                self.visit(child.child_by_field_name("body") or child)
             elif child.type == "function_definition":
                 self.function(child, "")
             elif (found := class_with_body(child)) is not None:
@@ -93,7 +87,7 @@ class _Reader:
         body = node.child_by_field_name("body")
         self.symbols.append(Symbol(self.file, name, "constructor" if name == parent else "method", first_line(node),
                                    last_line(node), parent, {
-            "calls": calls_in(node), "doc": doc_comment(node, self.source.code),
+            "calls": calls_in(node, "call_expression"), "doc": doc_comment(node, self.source.code),
             "enables_tick": tick_enabled_at(body), "only_calls_super": only_calls_super(body),
         }))
 
@@ -140,14 +134,6 @@ def member_kind(member: Node) -> str:
 def is_pointer(member: Node) -> bool:
     declarator = member.child_by_field_name("declarator")
     return declarator is not None and declarator.type == "pointer_declarator"
-
-
-def calls_in(node: Node) -> list[str]:
-    seen: dict[str, None] = {}
-    for inner in walk(node):
-        if inner.type == "call_expression":
-            seen.setdefault(" ".join(text(inner.child_by_field_name("function")).split())[:80], None)
-    return list(seen)
 
 
 def tick_enabled_at(body: Node | None) -> int | None:

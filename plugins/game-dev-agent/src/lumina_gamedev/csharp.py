@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from tree_sitter import Node
 
 from lumina_gamedev import lint
-from lumina_gamedev.outline import Chunk, FileOutline, Lines, Symbol, pack
-from lumina_gamedev.syntax import Source, doc_comment, first_line, last_line, leading_comments_start, parse_csharp, text, walk
+from lumina_gamedev.outline import FileOutline, Reader, Symbol, pack
+from lumina_gamedev.syntax import calls_in, doc_comment, first_line, last_line, leading_comments_start, parse_csharp, text, walk
 
 TYPES = frozenset({"class_declaration", "struct_declaration", "interface_declaration", "record_declaration",
                    "enum_declaration"})
@@ -25,18 +25,12 @@ DECLARATIONS = frozenset({"field_declaration", "event_field_declaration", "prope
 
 
 def outline(file: str, content: str) -> FileOutline:
-    source = parse_csharp(content.encode())
-    reader = _Reader(file, Lines(content), source)
-    reader.visit(source.root, ())
-    return FileOutline(tuple(reader.chunks), tuple(reader.symbols), tuple(lint.csharp_findings(source, file)))
+    reader = _Reader(file, content, parse_csharp(content.encode()))
+    reader.visit(reader.source.root, ())
+    return reader.outline(lint.csharp_findings(reader.source, file))
 
 
-class _Reader:
-    def __init__(self, file: str, lines: Lines, source: Source) -> None:
-        self.file, self.lines, self.source = file, lines, source
-        self.chunks: list[Chunk] = []
-        self.symbols: list[Symbol] = []
-
+class _Reader(Reader):
     def visit(self, node: Node, parents: Sequence[str]) -> None:
         for child in node.named_children:
             if child.type in NAMESPACES:
@@ -81,7 +75,7 @@ class _Reader:
         start = leading_comments_start(member, self.source.code)
         self.chunks.extend(self.lines.chunks(self.file, start, last_line(member), f"{owner}.{name}", _member_kind(member)))
         self.symbols.append(Symbol(self.file, name, _member_kind(member), first_line(member), last_line(member), owner, {
-            **_declaration_detail(member, self.source.code), "calls": calls_in(member),
+            **_declaration_detail(member, self.source.code), "calls": calls_in(member, "invocation_expression"),
         }))
 
 
@@ -105,15 +99,6 @@ def modifiers(member: Node) -> list[str]:
 def attributes(member: Node) -> list[str]:
     return [text(a.child_by_field_name("name")) for lst in member.named_children if lst.type == "attribute_list"
             for a in lst.named_children if a.type == "attribute"]
-
-
-def calls_in(node: Node) -> list[str]:
-    """The methods ``node`` calls, in order of first appearance (``Input.GetAxis``, ``Jump``)."""
-    seen: dict[str, None] = {}
-    for inner in walk(node):
-        if inner.type == "invocation_expression":
-            seen.setdefault(" ".join(text(inner.child_by_field_name("function")).split())[:80], None)
-    return list(seen)
 
 
 def _declaration_detail(member: Node, code: bytes) -> dict[str, object]:

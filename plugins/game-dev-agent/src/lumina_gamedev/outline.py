@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lumina_gamedev.syntax import Source
+
 #: A chunk longer than this is cut into windows of WINDOW_LINES (a huge method, a settings file).
 MAX_CHUNK_LINES = 60
 WINDOW_LINES = 40
@@ -98,6 +100,18 @@ class Lines:
             Chunk(file, s, min(s + WINDOW_LINES - 1, end), symbol, kind, self.between(s, min(s + WINDOW_LINES - 1, end)))
             for s in range(start, end + 1, WINDOW_LINES)
         ]
+
+
+class Reader:
+    """What a language's outliner collects while it walks one file's syntax tree."""
+
+    def __init__(self, file: str, content: str, source: Source) -> None:
+        self.file, self.lines, self.source = file, Lines(content), source
+        self.chunks: list[Chunk] = []
+        self.symbols: list[Symbol] = []
+
+    def outline(self, findings: Iterable[Finding]) -> FileOutline:
+        return FileOutline(tuple(self.chunks), tuple(self.symbols), tuple(findings))
 
 
 def pack(spans: Iterable[tuple[int, int]], limit: int = PACK_LINES) -> list[tuple[int, int]]:

@@ -117,6 +117,17 @@ def walk(node: Node) -> Iterator[Node]:
         yield from walk(child)
 
 
+def calls_in(node: Node, call_type: str) -> list[str]:
+    """What ``node`` calls (``Input.GetAxis``, ``Jump``), each once, in order of first
+    appearance; ``call_type`` is the grammar's call node (``invocation_expression`` in C#,
+    ``call_expression`` in C++)."""
+    seen: dict[str, None] = {}
+    for inner in walk(node):
+        if inner.type == call_type:
+            seen.setdefault(" ".join(text(inner.child_by_field_name("function")).split())[:80], None)
+    return list(seen)
+
+
 def comments_above(node: Node, code: bytes) -> list[Node]:
     """The comments right above ``node`` (its doc comment), with nothing but blanks (or blanked
     macros) between them, in order."""
