@@ -30,6 +30,11 @@ async def test_a_pdf_and_a_markdown_note_become_ready_and_answer_with_their_page
         cite = (await host.client.get(f"/documents/passages/{best['id']}", headers=alice)).json()
         assert cite["text"] == best["text"] and cite["source"]["page"] == 3
 
+        metrics = (await host.client.get("/metrics")).text
+        assert 'lumina_documents_files_total{format="pdf",state="ready"}' in metrics
+        assert 'lumina_tasks_total{kind="documents.ingest",state="succeeded"}' in metrics
+        assert "lumina_documents_passages_total" in metrics
+
 
 async def test_files_are_listed_newest_first_in_pages_and_counted(documents_host, kit):
     async with documents_host() as host:

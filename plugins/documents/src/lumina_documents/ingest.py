@@ -6,6 +6,10 @@ as parts of a few pages (articles ``<file id>:<n>`` in the knowledge scope of it
 the file's progress moves part by part, and a task run again after its worker died finds the
 parts already indexed unchanged and carries on from the first one missing, so nothing is lost or
 counted twice. A file deleted meanwhile has whatever the run indexed removed again.
+
+A file is ``ready`` once all its passages are searchable by their words; their dense vectors
+follow in the background (the knowledge scope's backfill, which also completes whatever a dead
+worker left), so a file is found seconds after upload even when the embedder is busy.
 """
 
 from __future__ import annotations
@@ -65,7 +69,8 @@ class Ingestor:
         scope = await self.scope(scope_name(user_id, record["brain_id"]))
         passages = 0
         for number, part in enumerate(parts):
-            passages += (await scope.index_article(article(record, document, part, number)))["passages"]
+            indexed = await scope.index_article(article(record, document, part, number), dense_now=False)
+            passages += indexed["passages"]
             if self.library.get(user_id, file_id) is None:
                 await remove_parts(scope, file_id, len(parts))
                 return {"state": "deleted", "passages": 0}

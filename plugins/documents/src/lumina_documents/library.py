@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import sqlite3
-import tempfile
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,7 +19,7 @@ from typing import Any, Literal
 
 from lumina_core.errors import ValidationFailed
 from lumina_core.services.bus.events import now_iso
-from lumina_core.storage import SQLiteFile
+from lumina_core.storage import SQLiteFile, write_atomically
 
 State = Literal["queued", "processing", "ready", "failed"]
 QUEUED, PROCESSING, READY, FAILED = "queued", "processing", "ready", "failed"
@@ -87,7 +85,7 @@ class Library:
         if known is not None:
             return known, True
         file_id = uuid.uuid4().hex
-        _write_blob(self._blobs / file_id, data)
+        write_atomically(self._blobs / file_id, data)  # whole, before its row exists
         now = now_iso()
         try:
             with self._sql.transaction() as db:
@@ -206,17 +204,3 @@ def _record(row: tuple[Any, ...]) -> dict[str, Any]:
     record = dict(zip(_COLUMNS, row, strict=True))
     record["metadata"] = json.loads(record["metadata"])
     return record
-
-
-def _write_blob(path: Path, data: bytes) -> None:
-    """Write the bytes so that a crash leaves the whole file or none of it."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
