@@ -30,15 +30,15 @@ async def test_an_unknown_topic_is_a_gap_not_a_guess(knowledge_host):
     async def on_gap(event):
         gaps_seen.append(event)
 
-    knowledge_host.kernel.services.get("events").subscribe("knowledge.gap", on_gap, owner="test")
+    knowledge_host.kernel.services.get("events").subscribe("knowledge.gap_recorded", on_gap, owner="test")
     body = await ask(knowledge_host, "What is the boiling point of liquid nitrogen?")
     assert body["answer"].startswith("I don't know") and body["cite_ids"] == [] and body["method"] == "unknown"
     await ask(knowledge_host, "what is the boiling point of liquid  nitrogen?")
 
     gaps = (await knowledge_host.client.get("/knowledge/gaps")).json()
-    assert [g["question"] for g in gaps["items"]] == ["What is the boiling point of liquid nitrogen?"]
-    assert gaps["items"][0]["asked"] == 2 and gaps["next_cursor"] is None
-    assert gaps_seen and gaps_seen[0]["payload"]["question"].startswith("What is the boiling point")
+    assert [g["topic"] for g in gaps["items"]] == ["What is the boiling point of liquid nitrogen?"]
+    assert gaps["items"][0]["hits"] == 2 and gaps["next_cursor"] is None
+    assert gaps_seen and gaps_seen[0]["payload"]["topic"].startswith("What is the boiling point")
 
 
 async def test_a_question_sharing_a_passages_words_but_not_its_meaning_is_a_gap(knowledge_host):

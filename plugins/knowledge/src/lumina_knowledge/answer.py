@@ -31,6 +31,9 @@ MIN_CONFIDENCE = 0.45
 #: Mars?" against "Astronaut: … a human mission to Mars", 0.41). Set below every right answer of
 #: the main and natural sets and all but two of reworded dev, see ``docs/knowledge.md``.
 MIN_CLOSENESS = 0.45
+#: An answer given with less confidence than this is given, and its question is still noted as a
+#: gap (source ``low_confidence``): the planner may find a passage that answers it squarely.
+LOW_CONFIDENCE = 0.6
 SUPPORT_NEEDED = 1.0
 ANSWER_TOKENS = 24
 #: Reading a prompt is most of the model's time, so it is asked only when the evidence sentence
@@ -142,14 +145,21 @@ class WikiQA:
             return found, reason
         return await self._reread(question, found), None
 
+    async def assess(self, question: str) -> dict[str, Any]:
+        """Whether the knowledge base answers ``question`` now, without answering it or noting a
+        gap (a planner checking that a crawl filled one): known or why not, and what it would cite."""
+        found = await self.evidence(question)
+        reason = doubt(found)
+        return {"known": reason is None, "reason": reason,
+                "confidence": round(found[0].confidence, 4) if found else 0.0,
+                "cite_ids": [] if reason else _cite_ids(found), "sources": [] if reason else _sources(found)}
+
     async def answer(self, question: str, *, user_id: str) -> Answer:
         found, reason = await self._weighed_evidence(question)
         if reason:
             return await self._unknown(question, found, user_id, reason)
-        if _short(found[0].sentence):
-            return _checked(question, "", found)
-        phrase = await self._phrase(question, found)
-        return _checked(question, phrase, found)
+        phrase = "" if _short(found[0].sentence) else await self._phrase(question, found)
+        return await self._noted(question, _checked(question, phrase, found), user_id)
 
     async def stream(self, question: str, *, user_id: str) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         """SSE-ready events: ``context`` (sources), ``token`` (the model's text), ``done`` (checked)."""
@@ -160,7 +170,7 @@ class WikiQA:
         yield "context", {"sources": _sources(found), "cite_ids": _cite_ids(found)}
         pieces: list[str] = []
         if _short(found[0].sentence):
-            yield "done", _checked(question, "", found).to_dict()
+            yield "done", (await self._noted(question, _checked(question, "", found), user_id)).to_dict()
             return
         finish = None
         async for chunk in self.llm.stream(_prompt(question, found), max_tokens=ANSWER_TOKENS, temperature=0.0,
@@ -169,7 +179,8 @@ class WikiQA:
             if chunk.text:
                 pieces.append(chunk.text)
                 yield "token", {"text": chunk.text}
-        yield "done", _checked(question, _finished("".join(pieces), finish), found).to_dict()
+        answer = _checked(question, _finished("".join(pieces), finish), found)
+        yield "done", (await self._noted(question, answer, user_id)).to_dict()
 
     async def _phrase(self, question: str, found: Sequence[Evidence]) -> str:
         result = await self.llm.chat(_prompt(question, found), max_tokens=ANSWER_TOKENS, temperature=0.0, stop=["\n"])
@@ -179,6 +190,14 @@ class WikiQA:
         confidence = found[0].confidence if found else 0.0
         await self.knowledge.record_gap(question, user_id=user_id, confidence=confidence, reason=reason)
         return Answer(UNKNOWN, [], confidence, [], method="unknown")
+
+    async def _noted(self, question: str, answer: Answer, user_id: str) -> Answer:
+        """The answer as it is; a low-confidence one also leaves its question as a gap."""
+        if answer.confidence < LOW_CONFIDENCE:
+            reason = f"answered with low confidence ({answer.confidence:.2f}) from {answer.sources[0]['title']}"
+            await self.knowledge.record_gap(question, user_id=user_id, confidence=answer.confidence, reason=reason,
+                                            source="low_confidence")
+        return answer
 
 
 def select_evidence(

@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sse_starlette.sse import EventSourceResponse
 
@@ -17,9 +17,8 @@ from lumina_core.context import PluginContext
 from lumina_core.contract import ChatRequest, ContextBlock
 from lumina_core.errors import LuminaError, NotFound
 from lumina_core.hookspecs import hookimpl
-from lumina_knowledge.answer import WikiQA
 from lumina_knowledge.bm25 import TermStats
-from lumina_knowledge.gaps import GapStore
+from lumina_knowledge.gaps import GapState, GapStore
 from lumina_knowledge.index import KnowledgeIndex
 from lumina_knowledge.retrieval import MAX_K, MODES
 from lumina_knowledge.scopes import Scopes
@@ -39,6 +38,9 @@ class SearchIn(BaseModel):
                       description="hybrid (the product), or bm25 / dense / rrf alone, for comparison.")
 
 
+GapStateQuery = GapState | None
+
+
 class ChatIn(BaseModel):
     message: str = Field(min_length=1, max_length=4000)
     mode: Literal["wiki_qa"] = Field("wiki_qa", description="wiki_qa: answer only from the knowledge base.")
@@ -46,7 +48,6 @@ class ChatIn(BaseModel):
 
 class _State:
     service: KnowledgeService
-    qa: WikiQA
 
 
 _state = _State()
@@ -61,8 +62,7 @@ def register_services(ctx: PluginContext) -> Mapping[str, Any]:
     index = KnowledgeIndex(ctx.vectors, ctx.embedder, stats)
     scopes = Scopes(ctx.vectors, ctx.embedder, ctx.data_dir / "scopes")
     ctx.on_stop(scopes.close)
-    _state.service = KnowledgeService(index, gaps, ctx.publish, scopes)
-    _state.qa = WikiQA(_state.service, ctx.llm)
+    _state.service = KnowledgeService(index, gaps, ctx.publish, scopes, ctx.llm)
     return {"knowledge": _state.service}
 
 
@@ -87,12 +87,18 @@ def register_routes(ctx: PluginContext) -> APIRouter:
             raise NotFound(f"no passage with cite id '{passage_id}' (it may have been replaced by a newer revision)")
         return found
 
-    @router.get("/gaps", summary="Questions that could not be answered, newest first")
-    async def gaps(page: Page = Depends(), user: User = Depends(current_user)) -> dict[str, Any]:
-        store = _state.service.gaps
-        items = store.recent(user_id=user.id, offset=page.offset, limit=page.limit)
-        more = page.offset + len(items) < store.count(user_id=user.id)
+    @router.get("/gaps", summary="What the knowledge base does not know yet, best first")
+    async def gaps(page: Page = Depends(), user: User = Depends(current_user),
+                   state: GapStateQuery = Query(None, description="Only gaps in this state.")) -> dict[str, Any]:
+        service = _state.service
+        items = service.list_gaps(state=state, user_id=user.id, offset=page.offset, limit=page.limit)
+        more = page.offset + len(items) < service.gaps.count(user_id=user.id, state=state)
         return {"items": items, "next_cursor": str(page.offset + len(items)) if more else None}
+
+    @router.delete("/gaps/{gap_id}", status_code=204, summary="Dismiss a gap: it is not worth filling")
+    async def dismiss_gap(gap_id: str, user: User = Depends(current_user)) -> None:
+        if not _state.service.gaps.delete(gap_id, user_id=None if user.is_admin else user.id):
+            raise NotFound(f"no gap '{gap_id}' of yours (GET /knowledge/gaps lists them)")
 
     @router.get("/stats", summary="How much the knowledge base holds")
     async def stats() -> dict[str, Any]:
@@ -102,13 +108,13 @@ def register_routes(ctx: PluginContext) -> APIRouter:
 
     @masterchat.post("/chat", summary="wiki_qa: an answer from the knowledge base, with cite ids")
     async def chat(body: ChatIn, user: User = Depends(current_user)) -> dict[str, Any]:
-        return (await _state.qa.answer(body.message, user_id=user.id)).to_dict()
+        return (await _state.service.qa.answer(body.message, user_id=user.id)).to_dict()
 
     @masterchat.post("/chat/stream", summary="The same answer as server-sent events: context, token..., done")
     async def chat_stream(body: ChatIn, user: User = Depends(current_user)) -> EventSourceResponse:
         async def events() -> AsyncIterator[dict[str, str]]:
             try:
-                async for kind, data in _state.qa.stream(body.message, user_id=user.id):
+                async for kind, data in _state.service.qa.stream(body.message, user_id=user.id):
                     yield {"event": kind, "data": json.dumps(data)}
             except LuminaError as exc:
                 yield {"event": "error", "data": json.dumps(exc.to_dict())}

@@ -9,10 +9,12 @@ that nothing else shares (see :mod:`lumina_knowledge.scopes`).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
-from lumina_knowledge.gaps import GapStore
+from lumina_knowledge.answer import WikiQA
+from lumina_knowledge.gaps import GapState, GapStore
 from lumina_knowledge.index import KnowledgeIndex
 from lumina_knowledge.retrieval import Mode, Retriever, SearchHit
 from lumina_knowledge.scopes import ScopedIndex, Scopes
@@ -21,12 +23,13 @@ Publish = Callable[[str, Mapping[str, Any]], Awaitable[None]]
 
 
 class KnowledgeService:
-    def __init__(self, index: KnowledgeIndex, gaps: GapStore, publish: Publish, scopes: Scopes) -> None:
+    def __init__(self, index: KnowledgeIndex, gaps: GapStore, publish: Publish, scopes: Scopes, llm: Any) -> None:
         self.index = index
         self.retriever = Retriever(index)
         self.gaps = gaps
         self.scopes = scopes
         self._publish = publish
+        self.qa = WikiQA(self, llm)
 
     async def index_article(self, article: Mapping[str, Any], *, dense_now: bool = True) -> dict[str, Any]:
         """Add or replace an article ``{"id", "title", "url", "revision", "source", "sections"}``.
@@ -62,10 +65,51 @@ class KnowledgeService:
         """Delete a scope and everything indexed in it."""
         await self.scopes.drop(name)
 
-    async def record_gap(self, question: str, *, user_id: str, confidence: float, reason: str) -> dict[str, Any]:
-        """Remember a question the knowledge base could not answer, and tell the bus."""
-        gap = self.gaps.record(question, user_id=user_id, confidence=confidence, reason=reason)
-        await self._publish("knowledge.gap", {**gap, "user_id": user_id})
+    # --- gaps: what is not known yet (see gaps.py); the planner turns them into crawls ---------
+
+    async def record_gap(self, topic: str, *, user_id: str, reason: str, source: str = "question",
+                         confidence: float | None = None, evidence: Sequence[str] = (),
+                         score: float | None = None) -> dict[str, Any]:
+        """Remember a topic not known (one gap per topic and user, counting hits), tell the bus.
+
+        ``user_id`` "" is the system's own gap (a stale article, a weak graph region, a reflection).
+        """
+        gap = self.gaps.record(topic, user_id=user_id, reason=reason, source=source, confidence=confidence,
+                               evidence=evidence, score=score)
+        await self._publish("knowledge.gap_recorded", gap)
+        return gap
+
+    async def assess(self, question: str) -> dict[str, Any]:
+        """Whether wiki_qa would answer ``question`` now (``known``, ``reason``, ``cite_ids``),
+        without answering it or noting a gap: how a planner checks that a crawl filled one."""
+        return await self.qa.assess(question)
+
+    def gap(self, gap_id: str) -> dict[str, Any] | None:
+        return self.gaps.get(gap_id)
+
+    def find_gap(self, topic: str, *, user_id: str) -> dict[str, Any] | None:
+        """The gap on ``topic`` of ``user_id`` ("" for the system's), or None."""
+        return self.gaps.find(topic, user_id=user_id)
+
+    def gap_counts(self) -> dict[str, int]:
+        """How many gaps are in each state."""
+        return self.gaps.counts_by_state()
+
+    def list_gaps(self, *, state: str | None = None, user_id: str | None = None, due: bool = False,
+                  since: float | None = None, offset: int = 0, limit: int = 50) -> list[dict[str, Any]]:
+        """Gaps ranked best first; ``due``: only those whose retry time has come."""
+        return self.gaps.ranked(state=state, user_id=user_id, due_before=time.time() if due else None,
+                                since=since, offset=offset, limit=limit)
+
+    async def move_gap(self, gap_id: str, state: GapState, reason: str, *, expect: Sequence[GapState] | None = None,
+                       retry_at: float | None = None, filled_by: Sequence[str] | None = None,
+                       attempted: bool = False) -> dict[str, Any] | None:
+        """Change a gap's state with its reason; with ``expect`` it is a claim that only one
+        caller wins (None: the gap is gone or another worker moved it first)."""
+        gap = self.gaps.move(gap_id, state, reason, expect=expect, retry_at=retry_at, filled_by=filled_by,
+                             attempted=attempted)
+        if gap is not None:
+            await self._publish("knowledge.gap_changed", gap)
         return gap
 
     async def stats(self) -> dict[str, Any]:
