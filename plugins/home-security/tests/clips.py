@@ -70,7 +70,7 @@ def composite(picture: np.ndarray, x: int, y: int) -> np.ndarray:
 
 def camera(picture: np.ndarray, *, gain: float, noise: float, quality: int, rng: np.random.Generator) -> bytes:
     """What the camera sends: the light's gain, sensor noise, JPEG compression."""
-    sensed = picture * gain + rng.normal(0, noise, picture.shape).astype(np.float32)
+    sensed = picture * gain + noise * rng.standard_normal(picture.shape, dtype=np.float32)
     ok, encoded = cv2.imencode(".jpg", np.clip(sensed, 0, 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, quality])
     assert ok
     return encoded.tobytes()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any
 
 from lumina_home_security.cameras import Camera
@@ -32,7 +32,7 @@ class Alerts:
         self._publish, self._mqtt, self._http = publish, mqtt, http
         self.prefix, self._discovery = prefix.strip("/"), discovery_prefix.strip("/")
         self._webhooks, self._allow = webhooks, allow
-        self._deliveries: set[asyncio.Task[bool]] = set()
+        self._pending: set[asyncio.Task[Any]] = set()
 
     def topic(self, camera_id: str, leaf: str) -> str:
         return f"{self.prefix}/{camera_id}/{leaf}"
@@ -49,20 +49,22 @@ class Alerts:
             await self._mqtt.publish(self.topic(camera.id, "event"), json.dumps(payload))
             await self._mqtt.publish(self.topic(camera.id, "snapshot"), thumbnail, retain=True)
         for url in [*self._webhooks, *camera.spec.webhooks]:
-            task = asyncio.get_running_loop().create_task(deliver(self._http, url, payload, self._allow))
-            self._deliveries.add(task)
-            task.add_done_callback(self._deliveries.discard)
+            self._in_background(deliver(self._http, url, payload, self._allow))
 
     async def motion_ended(self, camera: Camera) -> None:
         if self._mqtt is not None:
             await self._mqtt.publish(self.topic(camera.id, "motion"), "OFF", retain=True)
+
+    def announce_soon(self, camera: Camera) -> None:
+        self._in_background(self.announce(camera))
 
     async def announce(self, camera: Camera) -> None:
         """Tell Home Assistant about a camera's motion sensor and picture (MQTT discovery)."""
         if self._mqtt is None or not self._discovery:
             return
         for component, config in discovery(camera, self).items():
-            await self._mqtt.publish(f"{self._discovery}/{component}/lumina_{camera.id}/config", json.dumps(config), retain=True)
+            topic = f"{self._discovery}/{component}/lumina_{camera.id}/config"
+            await self._mqtt.publish(topic, json.dumps(config), retain=True)
 
     async def withdraw(self, camera: Camera) -> None:
         """Forget a removed camera: empty retained messages delete its topics and its discovery."""
@@ -74,10 +76,16 @@ class Alerts:
             for component in ("binary_sensor", "camera"):
                 await self._mqtt.publish(f"{self._discovery}/{component}/lumina_{camera.id}/config", b"", retain=True)
 
+    def _in_background(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Run ``work`` without holding up the camera's watch; kept until done, cancelled at close."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
     async def close(self) -> None:
-        for task in list(self._deliveries):
+        for task in list(self._pending):
             task.cancel()
-        await asyncio.gather(*self._deliveries, return_exceptions=True)
+        await asyncio.gather(*self._pending, return_exceptions=True)
 
 
 def alert_payload(event: MotionEvent) -> dict[str, Any]:
@@ -89,12 +97,16 @@ def alert_payload(event: MotionEvent) -> dict[str, Any]:
 
 
 def discovery(camera: Camera, alerts: Alerts) -> dict[str, dict[str, Any]]:
-    device = {"identifiers": [f"lumina_{camera.id}"], "name": camera.name, "manufacturer": "Lumina", "model": "home-security"}
+    device = {"identifiers": [f"lumina_{camera.id}"], "name": camera.name, "manufacturer": "Lumina",
+              "model": "home-security"}
     common = {"availability_topic": alerts.availability_topic, "device": device}
     return {
         "binary_sensor": {
             "name": "Motion", "unique_id": f"lumina_{camera.id}_motion", "device_class": "motion",
             "state_topic": alerts.topic(camera.id, "motion"), "payload_on": "ON", "payload_off": "OFF", **common,
         },
-        "camera": {"name": "Last alert", "unique_id": f"lumina_{camera.id}_snapshot", "topic": alerts.topic(camera.id, "snapshot"), **common},
+        "camera": {
+            "name": "Last alert", "unique_id": f"lumina_{camera.id}_snapshot",
+            "topic": alerts.topic(camera.id, "snapshot"), **common,
+        },
     }

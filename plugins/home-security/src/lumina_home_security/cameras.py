@@ -40,6 +40,14 @@ CREATE TABLE IF NOT EXISTS arming (camera_id TEXT PRIMARY KEY, arming TEXT NOT N
 """
 
 
+def http_url(url: str) -> str:
+    """``url`` when it is http(s) with a host; a ValueError saying what is expected otherwise."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"'{url}' is not an http(s) URL with a host, e.g. http://192.168.1.20/snapshot.jpg")
+    return url
+
+
 class Detection(BaseModel):
     """How a camera decides that something moved (see :mod:`lumina_home_security.motion`)."""
 
@@ -88,16 +96,12 @@ class CameraSpec(BaseModel):
     @field_validator("url")
     @classmethod
     def _http_url(cls, url: str | None) -> str | None:
-        if url is not None:
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ValueError(f"'{url}' is not an http(s) URL with a host, e.g. http://192.168.1.20/snapshot.jpg")
-        return url
+        return None if url is None else http_url(url)
 
     @field_validator("webhooks")
     @classmethod
     def _webhook_urls(cls, urls: list[str]) -> list[str]:
-        return [cls._http_url(url) for url in urls]
+        return [http_url(url) for url in urls]
 
     @model_validator(mode="after")
     def _source_is_complete(self) -> CameraSpec:
@@ -183,12 +187,14 @@ class CameraBook:
 
     def set_arming(self, camera_id: str, arming: Arming) -> None:
         self._sql.execute(
-            "INSERT INTO arming (camera_id, arming) VALUES (?, ?) ON CONFLICT (camera_id) DO UPDATE SET arming = excluded.arming",
+            "INSERT INTO arming (camera_id, arming) VALUES (?, ?) "
+            "ON CONFLICT (camera_id) DO UPDATE SET arming = excluded.arming",
             (camera_id, arming.model_dump_json()),
         )
 
     def arming_changes(self) -> dict[str, Arming]:
-        return {cid: Arming.model_validate(json.loads(raw)) for cid, raw in self._sql.all("SELECT camera_id, arming FROM arming")}
+        rows = self._sql.all("SELECT camera_id, arming FROM arming")
+        return {camera_id: Arming.model_validate(json.loads(raw)) for camera_id, raw in rows}
 
     def close(self) -> None:
         self._sql.close()

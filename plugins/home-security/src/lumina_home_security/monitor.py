@@ -29,7 +29,9 @@ SourceFactory = Callable[[Camera], FrameSource]
 
 
 class Monitor:
-    def __init__(self, *, book: CameraBook, events: EventLog, alerts: Alerts, zone: ZoneInfo, sources: SourceFactory) -> None:
+    def __init__(
+        self, *, book: CameraBook, events: EventLog, alerts: Alerts, zone: ZoneInfo, sources: SourceFactory,
+    ) -> None:
         self.book, self.events, self.alerts, self.zone = book, events, alerts, zone
         self._sources = sources
         self._watches: dict[str, CameraWatch] = {}
@@ -48,7 +50,7 @@ class Monitor:
             raise Conflict(f"a camera with the id '{camera.id}' exists: choose another id", field="id")
         self.book.add(camera)
         watch = self._watch(camera)
-        asyncio.get_running_loop().create_task(self.alerts.announce(camera))
+        self.alerts.announce_soon(camera)
         return watch
 
     async def remove(self, owner: str, camera_id: str) -> None:

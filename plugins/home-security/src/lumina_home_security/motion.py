@@ -22,6 +22,8 @@ import numpy as np
 ANALYSIS_WIDTH = 320
 BLUR = (5, 5)
 NOISE_MULTIPLE = 4.0
+#: Every how many watched pixels one is read for the light's gain and the noise.
+SAMPLE_STRIDE = 7
 #: Of a blob, the share that must have changed since the previous frame for it to be moving.
 MOVING_SHARE = 0.05
 SPECK = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
@@ -82,6 +84,7 @@ class MotionDetector:
         self._background: np.ndarray | None = None
         self._previous: np.ndarray | None = None
         self._watched: np.ndarray | None = None
+        self._sample: np.ndarray = np.empty(0, np.intp)
         self._scale = 1.0
 
     def detect(self, frame: np.ndarray) -> Motion:
@@ -111,16 +114,22 @@ class MotionDetector:
         self._background, self._previous = grey.copy(), grey
         self._scale = width / grey.shape[1]
         self._watched = watched_area(grey.shape, self.settings.masks)
+        self._sample = np.flatnonzero(self._watched.ravel())[::SAMPLE_STRIDE]
 
     def _differs(self, grey: np.ndarray, reference: np.ndarray, watched: np.ndarray) -> np.ndarray:
-        """Pixels of ``grey`` unlike ``reference`` once the light is matched, as a 0/255 mask."""
-        inside = watched > 0
-        gain = float(np.median(grey[inside] / np.maximum(reference[inside], 1.0))) if inside.any() else 1.0
+        """Pixels of ``grey`` unlike ``reference`` once the light is matched, as a 0/255 mask.
+
+        The light's gain and the noise are medians over a sample of the watched pixels: as
+        good as all of them for a statistic of the whole picture, and several times cheaper."""
+        sample = self._sample
+        if sample.size == 0:
+            return np.zeros_like(watched)
+        gain = float(np.median(grey.ravel()[sample] / np.maximum(reference.ravel()[sample], 1.0)))
         difference = cv2.absdiff(grey, np.minimum(reference * gain, 255.0))  # both saturate alike
-        noise = 1.4826 * float(np.median(difference[inside])) if inside.any() else 0.0
+        noise = 1.4826 * float(np.median(difference.ravel()[sample]))
         threshold = max(self.settings.threshold_floor, NOISE_MULTIPLE * noise)
-        mask = (difference > threshold).astype(np.uint8) * 255
-        return cv2.bitwise_and(mask, watched)
+        _, mask = cv2.threshold(difference, threshold, 255, cv2.THRESH_BINARY)
+        return cv2.bitwise_and(mask.astype(np.uint8), watched)
 
     def _moving_blobs(self, foreground: np.ndarray, changed: np.ndarray) -> Motion:
         """Blobs of foreground (parts close together joined) large enough and moving."""

@@ -31,7 +31,8 @@ class MqttLink:
     def __init__(self, url: str, *, availability_topic: str, on_connect: Callable[[], Awaitable[None]]) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-            raise ConfigurationError(f"mqtt_url '{url}' is not like mqtt://host:1883 (or mqtts:// for TLS)", field="mqtt_url")
+            raise ConfigurationError(
+                f"mqtt_url '{url}' is not like mqtt://host:1883 (or mqtts:// for TLS)", field="mqtt_url")
         self.url = f"{parts.scheme}://{parts.hostname}:{parts.port or (8883 if parts.scheme == 'mqtts' else 1883)}"
         self._options = {
             "hostname": parts.hostname,

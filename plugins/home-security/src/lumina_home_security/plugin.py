@@ -56,7 +56,8 @@ async def startup(ctx: PluginContext) -> None:
     settings = SecuritySettings.from_config(ctx.config)
     book = CameraBook(ctx.data_dir / "cameras.sqlite3", Vault(ctx.data_dir / "vault.key"))
     events = EventLog(ctx.data_dir)
-    summaries = SummaryBook(ctx.data_dir / "summaries.sqlite3", events, ctx.llm, settings.zone, max_tokens=settings.summary_max_tokens)
+    summaries = SummaryBook(ctx.data_dir / "summaries.sqlite3", events, ctx.llm, settings.zone,
+                            max_tokens=settings.summary_max_tokens)
     for store in (book, events, summaries):
         ctx.on_stop(store.close)
     mqtt = None
@@ -106,5 +107,6 @@ def health_check(ctx: PluginContext) -> list[HealthCheck]:
     checks = [HealthCheck("cameras", "degraded" if failing else "ok",
                           detail=f"in error: {', '.join(failing)}" if failing else f"{len(watches)} watched")]
     if security.mqtt is not None:
-        checks.append(HealthCheck("mqtt", "ok" if security.mqtt.connected else "degraded", detail=security.mqtt.problem or security.mqtt.url))
+        mqtt = security.mqtt
+        checks.append(HealthCheck("mqtt", "ok" if mqtt.connected else "degraded", detail=mqtt.problem or mqtt.url))
     return checks

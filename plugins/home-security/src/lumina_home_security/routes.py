@@ -50,7 +50,7 @@ def _cameras(router: APIRouter, monitor: Monitor) -> None:
     async def list_cameras(page: Page = Depends(), user: User = Depends(current_user)) -> dict[str, Any]:
         return page.of([camera_view(w, monitor) for w in monitor.watches(user.id)])
 
-    @router.post("/cameras", status_code=201, summary="Add a camera: a snapshot URL, an MJPEG stream, an MQTT topic or a folder")
+    @router.post("/cameras", status_code=201, summary="Add a camera: a snapshot URL, MJPEG stream, MQTT topic or folder")
     async def add_camera(spec: CameraSpec, user: User = Depends(current_user)) -> dict[str, Any]:
         if spec.source == "folder" and not user.is_admin:
             raise Forbidden("only an admin may watch a folder of this machine", field="folder")
@@ -87,12 +87,10 @@ def _cameras(router: APIRouter, monitor: Monitor) -> None:
 def _events(router: APIRouter, monitor: Monitor) -> None:
     @router.get("/events", summary="Motion events, newest first, with their thumbnails")
     async def list_events(
-        camera: str | None = Query(None, description="Only this camera's events."),
+        camera: str | None = Query(None, description="Only this camera's events (a removed camera's too)."),
         since: str | None = Query(None, description="Only events from this time on (ISO 8601)."),
         page: Page = Depends(), user: User = Depends(current_user),
     ) -> dict[str, Any]:
-        if camera is not None and not any(w.camera.id == camera for w in monitor.watches(user.id)):
-            monitor.watch(user.id, camera)  # 404 with the usual message
         since_ts = parse_time(since, "since") if since else None
         events, more = await asyncio.to_thread(
             monitor.events.page, user.id, camera=camera, since=since_ts, limit=page.limit, offset=page.offset)
@@ -127,14 +125,17 @@ def _dashboard(router: APIRouter, monitor: Monitor) -> None:
         rows = []
         for watch in monitor.watches(user.id):
             status = watch.status.public()
-            rows.append({"camera": watch.camera.name, "state": status["state"], "armed": monitor.armed(watch.camera, time.time()),
-                         "fps": status["fps"], "last_motion": status["last_motion_at"] or "-", "error": status["error"] or ""})
+            rows.append({
+                "camera": watch.camera.name, "state": status["state"], "armed": monitor.armed(watch.camera, time.time()),
+                "fps": status["fps"], "last_motion": status["last_motion_at"] or "-", "error": status["error"] or "",
+            })
         return {"items": rows, "next_cursor": None}
 
     @router.get("/latest", summary="Your latest motion events (dashboard table)")
     async def latest(user: User = Depends(current_user)) -> dict[str, Any]:
         events, _ = await asyncio.to_thread(monitor.events.page, user.id, camera=None, since=None, limit=LATEST, offset=0)
-        rows = [{"time": e.time, "camera": e.camera_name, "score": e.score, "regions": len(e.boxes), "alerted": e.armed} for e in events]
+        rows = [{"time": e.time, "camera": e.camera_name, "score": e.score, "regions": len(e.boxes), "alerted": e.armed}
+                for e in events]
         return {"items": rows, "next_cursor": None}
 
 

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from lumina_core.auth import LOCAL_USER_ID
 from lumina_core.errors import ConfigurationError
-from lumina_home_security.cameras import Camera, CameraSpec, new_id
+from lumina_home_security.cameras import Camera, CameraSpec, http_url, new_id
 
 SETTING = "LUMINA_PLUGIN_CONFIG__HOME-SECURITY__"
 
@@ -37,7 +37,7 @@ class SecuritySettings:
             mqtt_url=config.get("mqtt_url") or None,
             mqtt_prefix=config["mqtt_prefix"],
             discovery_prefix=config["mqtt_discovery_prefix"],
-            webhooks=tuple(CameraSpec._webhook_urls(list(config.get("webhooks", [])))),
+            webhooks=tuple(configured_webhooks(config.get("webhooks", []))),
             webhook_allow=tuple(config.get("webhook_allow", [])),
             zone=time_zone(config.get("timezone")),
             summary_cron=config["summary_cron"],
@@ -57,11 +57,19 @@ def configured_cameras(entries: list[Mapping[str, Any]]) -> list[Camera]:
         except ValidationError as exc:
             problem = exc.errors()[0]
             where = ".".join(str(p) for p in problem["loc"]) or "camera"
-            raise ConfigurationError(f"{SETTING}CAMERAS[{index}].{where}: {problem['msg']}", field=f"cameras[{index}].{where}") from None
+            message = f"{SETTING}CAMERAS[{index}].{where}: {problem['msg']}"
+            raise ConfigurationError(message, field=f"cameras[{index}].{where}") from None
         public, credentials = spec.split_credentials()
         camera_id = spec.id or new_id(spec.name, (c.id for c in cameras))
         cameras.append(Camera(camera_id, owner, public.model_copy(update={"id": camera_id}), "config", credentials))
     return cameras
+
+
+def configured_webhooks(urls: list[str]) -> list[str]:
+    try:
+        return [http_url(url) for url in urls]
+    except ValueError as exc:
+        raise ConfigurationError(f"{SETTING}WEBHOOKS: {exc}", field="webhooks") from None
 
 
 def time_zone(name: str | None) -> ZoneInfo:
@@ -70,7 +78,8 @@ def time_zone(name: str | None) -> ZoneInfo:
         try:
             return ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigurationError(f"{SETTING}TIMEZONE: '{name}' is not a time zone name such as Europe/Paris", field="timezone") from None
+            message = f"{SETTING}TIMEZONE: '{name}' is not a time zone name such as Europe/Paris"
+            raise ConfigurationError(message, field="timezone") from None
     local = datetime.now().astimezone().tzinfo
     key = getattr(local, "key", None)
     return ZoneInfo(key) if key else ZoneInfo("UTC")

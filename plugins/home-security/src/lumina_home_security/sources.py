@@ -82,7 +82,7 @@ class SnapshotSource:
                 async for chunk in response.aiter_bytes():
                     picture += chunk
                     if len(picture) > MAX_PICTURE:
-                        raise CameraProblem(f"{self._url} sent more than {MAX_PICTURE // 2**20} MiB: it is not a snapshot URL")
+                        raise CameraProblem(f"{self._url} sent more than {MAX_PICTURE // 2**20} MiB: not a snapshot")
                 return bytes(picture)
         except httpx.HTTPError as exc:
             raise unreachable(self._url, exc) from None
@@ -162,9 +162,11 @@ class FolderSource:
     def _new_files(self) -> list[Path]:
         """Pictures that appeared since the last scan (what was there at the start is not replayed)."""
         try:
-            entries = [e for e in os.scandir(self._folder) if Path(e.name).suffix.lower() in PICTURE_SUFFIXES and e.is_file()]
+            entries = [e for e in os.scandir(self._folder)
+                       if Path(e.name).suffix.lower() in PICTURE_SUFFIXES and e.is_file()]
         except (FileNotFoundError, NotADirectoryError):
-            raise CameraProblem(f"the folder {self._folder} does not exist: create it, or correct the camera's 'folder'") from None
+            raise CameraProblem(
+                f"the folder {self._folder} does not exist: create it, or correct the camera's 'folder'") from None
         except PermissionError:
             raise CameraProblem(f"the folder {self._folder} cannot be read by Lumina: give it read permission") from None
         present = {e.name: e for e in entries}

@@ -63,7 +63,8 @@ def facts(day: date, events: list[MotionEvent], zone: ZoneInfo) -> list[str]:
     for name, count in Counter(e.camera_name for e in events).most_common():
         of_camera = [e for e in events if e.camera_name == name]
         armed = sum(e.armed for e in of_camera)
-        first, last = (datetime.fromtimestamp(t, zone).strftime("%H:%M") for t in (min(e.ts for e in of_camera), max(e.ts for e in of_camera)))
+        times = sorted(e.ts for e in of_camera)
+        first, last = (datetime.fromtimestamp(t, zone).strftime("%H:%M") for t in (times[0], times[-1]))
         lines.append(f"Camera '{name}': {count} events ({armed} while armed, so alerted), first at {first}, last at {last}.")
     hour, busiest = Counter(datetime.fromtimestamp(e.ts, zone).hour for e in events).most_common(1)[0]
     lines.append(f"Busiest hour: {hour:02d}:00-{hour + 1:02d}:00 with {busiest} events.")
@@ -86,7 +87,8 @@ class SummaryBook:
         text, model = lines[0], None
         if events:
             result = await self._llm.chat(
-                [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "Facts:\n" + "\n".join(lines) + "\n\nReport:"}],
+                [{"role": "system", "content": SYSTEM},
+                 {"role": "user", "content": "Facts:\n" + "\n".join(lines) + "\n\nReport:"}],
                 max_tokens=self._max_tokens, temperature=0.2,
             )
             text, model = result.text.strip() or "\n".join(lines), result.model
