@@ -17,8 +17,12 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePath
+from typing import TYPE_CHECKING
 
 from lumina_core.errors import LuminaError
+
+if TYPE_CHECKING:
+    from bs4 import BeautifulSoup
 
 FORMATS = ("pdf", "docx", "markdown", "html", "csv", "text")
 _EXTENSIONS = {
@@ -59,10 +63,6 @@ class Document:
     title: str
     sections: tuple[Section, ...]
     pages: int
-
-    @property
-    def words(self) -> int:
-        return sum(len(s.text.split()) for s in self.sections)
 
 
 def detect(name: str, head: bytes) -> str:
@@ -165,10 +165,10 @@ def _markdown(data: bytes, stem: str) -> Document:
     return _from_soup(BeautifulSoup(html, "html.parser"), "", stem)
 
 
-def _from_soup(soup: object, title: str, stem: str) -> Document:
+def _from_soup(soup: BeautifulSoup, title: str, stem: str) -> Document:
+    """Sections under the heading path, text from every other node (headings' own text excepted)."""
     from bs4 import Comment, NavigableString, Tag
 
-    assert isinstance(soup, Tag)
     for hidden in soup(_HIDDEN):
         hidden.decompose()
     outline = _Outline()

@@ -87,7 +87,7 @@ class Ingestor:
         PAGES.inc(pages)
         PASSAGES.inc(passages)
         INGEST_SECONDS.labels(record["format"]).observe(time.perf_counter() - started)
-        await self.publish("documents.file_ready", {"file_id": file_id, "user_id": user_id,
+        await self.publish("documents.file_indexed", {"file_id": file_id, "user_id": user_id,
                                                     "brain_id": record["brain_id"], "passages": passages})
         return {"state": READY, "passages": passages}
 

@@ -98,7 +98,8 @@ class Library:
                      json.dumps(dict(metadata or {})), now, now))
         except sqlite3.IntegrityError:  # the same content arrived at the same moment
             (self._blobs / file_id).unlink(missing_ok=True)
-            return self.add(user_id, brain_id, kind=kind, name=name, format=format, data=data, metadata=metadata)
+            return self.add(user_id, brain_id, kind=kind, name=name, format=format, data=data, metadata=metadata,
+                            state=state)
         return self._one("WHERE id = ?", (file_id,)) or {}, False
 
     def get(self, user_id: str, file_id: str) -> dict[str, Any] | None:
