@@ -1,13 +1,15 @@
-"""Real cameras' protocols over real sockets, served by the tests on 127.0.0.1.
+"""Real cameras' protocols over real sockets, served by the tests on 127.0.0.1, and a webhook
+receiver.
 
 ``SnapshotCamera`` answers every GET with its current picture (or whatever the test makes it
 send); ``MjpegCamera`` streams pictures as ``multipart/x-mixed-replace`` at a steady rate, as an
-IP camera's MJPEG endpoint does.
+IP camera's MJPEG endpoint does; ``WebhookReceiver`` keeps the JSON POSTed to it.
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -114,3 +116,40 @@ class MjpegCamera(CameraServer):
             started = time.monotonic()
             yield self.next_frame()
             time.sleep(max(0.0, 1.0 / self.fps - (time.monotonic() - started)))
+
+
+class WebhookReceiver:
+    """Keeps each POST's ``Host`` header and JSON body; answers ``status`` (and ``location``)."""
+
+    def __init__(self, status: int = 204, location: str | None = None) -> None:
+        self.received: list[tuple[str, dict]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                receiver.received.append((self.headers["Host"], body))
+                self.send_response(status)
+                if location:
+                    self.send_header("Location", location)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+        self._server = _Server(("127.0.0.1", 0), Handler)
+        self.port = self._server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+
+    @property
+    def bodies(self) -> list[dict]:
+        return [body for _, body in self.received]
+
+    def __enter__(self) -> WebhookReceiver:
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self._server.shutdown()
+        self._server.server_close()

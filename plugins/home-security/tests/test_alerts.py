@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from threading import Thread
 from typing import Any
 
 import aiomqtt
@@ -65,31 +63,6 @@ async def publish_frames(topic: str, frames: list[bytes], fps: float) -> None:
             await asyncio.sleep(1.0 / fps)
 
 
-class Receiver:
-    """A webhook receiver on 127.0.0.1 (a real HTTP server) keeping the JSON bodies it gets."""
-
-    def __init__(self) -> None:
-        self.bodies: list[dict] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                receiver.bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *_: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        Thread(target=self._server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/hook"
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
 async def test_an_mqtt_camera_alerts_over_mqtt_the_bus_and_a_webhook(security_host, kit, walk, mqtt_url, mqtt_prefix) -> None:
     messages, ready = Messages(), asyncio.Event()
     listening = asyncio.create_task(subscribe(f"{mqtt_prefix}/#", messages, ready))
@@ -97,28 +70,28 @@ async def test_an_mqtt_camera_alerts_over_mqtt_the_bus_and_a_webhook(security_ho
     discovered, discovery_ready = Messages(), asyncio.Event()
     listening_ha = asyncio.create_task(subscribe(f"{discovery}/#", discovered, discovery_ready))
     listener, listener_plugin = bus_listener()
-    receiver = Receiver()
     frames_topic = f"{mqtt_prefix.split('/')[0]}/cameras/porch/jpeg"
     try:
         await asyncio.wait_for(asyncio.gather(ready.wait(), discovery_ready.wait()), 10)
         config = {"mqtt_url": mqtt_url, "mqtt_prefix": mqtt_prefix, "mqtt_discovery_prefix": discovery,
-                  "webhooks": [receiver.url], "webhook_allow": ["127.0.0.1"]}
-        async with security_host(objects=[listener_plugin], **config) as host:
-            await kit.add_camera(host, {"id": "porch", "name": "Porch", "source": "mqtt", "topic": frames_topic, "detection": FAST})
-            await kit.eventually(lambda: messages.last(f"{mqtt_prefix}/status") == b"online")
-            await kit.eventually(lambda: discovered.last(f"{discovery}/binary_sensor/lumina_porch/config"))
-            await publish_frames(frames_topic, [f.jpeg for f in walk], fps=20)
-            (event,) = await kit.eventually(lambda: kit.events(host))
-            await kit.eventually(lambda: messages.last(f"{mqtt_prefix}/porch/motion") == b"OFF", timeout=10)
-            await kit.eventually(lambda: receiver.bodies)
-            alert = json.loads(messages.last(f"{mqtt_prefix}/porch/event"))
-            sensor = json.loads(discovered.last(f"{discovery}/binary_sensor/lumina_porch/config"))
-            bus = await kit.eventually(lambda: [e for e in listener.seen if e["type"] == "security.motion"])
-        await kit.eventually(lambda: messages.last(f"{mqtt_prefix}/status") == b"offline")
+                  "webhook_allow": ["127.0.0.1"]}
+        with kit.servers.WebhookReceiver() as receiver:
+            config["webhooks"] = [receiver.url]
+            async with security_host(objects=[listener_plugin], **config) as host:
+                await kit.add_camera(host, {"id": "porch", "name": "Porch", "source": "mqtt", "topic": frames_topic, "detection": FAST})
+                await kit.eventually(lambda: messages.last(f"{mqtt_prefix}/status") == b"online")
+                await kit.eventually(lambda: discovered.last(f"{discovery}/binary_sensor/lumina_porch/config"))
+                await publish_frames(frames_topic, [f.jpeg for f in walk], fps=20)
+                (event,) = await kit.eventually(lambda: kit.events(host))
+                await kit.eventually(lambda: messages.last(f"{mqtt_prefix}/porch/motion") == b"OFF", timeout=10)
+                await kit.eventually(lambda: receiver.bodies)
+                alert = json.loads(messages.last(f"{mqtt_prefix}/porch/event"))
+                sensor = json.loads(discovered.last(f"{discovery}/binary_sensor/lumina_porch/config"))
+                bus = await kit.eventually(lambda: [e for e in listener.seen if e["type"] == "security.motion"])
+            await kit.eventually(lambda: messages.last(f"{mqtt_prefix}/status") == b"offline")
     finally:
         listening.cancel()
         listening_ha.cancel()
-        receiver.close()
     assert messages.by_topic[f"{mqtt_prefix}/porch/motion"] == [b"ON", b"OFF"]
     assert alert["event_id"] == event["id"] and alert["camera"] == "porch" and alert["boxes"] == event["boxes"]
     assert messages.last(f"{mqtt_prefix}/porch/snapshot").startswith(b"\xff\xd8")  # the thumbnail, a JPEG

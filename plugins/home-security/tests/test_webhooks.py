@@ -3,11 +3,6 @@ refused unless allow-listed, the request goes to the address checked, redirects 
 
 from __future__ import annotations
 
-import json
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from threading import Thread
-from typing import Any
-
 import httpx
 import pytest
 
@@ -42,54 +37,23 @@ async def test_an_operator_may_allow_a_private_host_or_network(entry: str) -> No
     assert str(await checked_address("http://localhost:9/hook", AllowList([entry]))).startswith(("127.", "::1"))
 
 
-class Hook:
-    """A real HTTP receiver on 127.0.0.1 that answers ``status`` and keeps what it got."""
-
-    def __init__(self, status: int = 204, location: str | None = None) -> None:
-        self.received: list[tuple[str, dict]] = []
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                hook.received.append((self.headers["Host"], json.loads(self.rfile.read(int(self.headers["Content-Length"])))))
-                self.send_response(status)
-                if location:
-                    self.send_header("Location", location)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *_: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self._server.server_address[1]
-        Thread(target=self._server.serve_forever, daemon=True).start()
-
-    def __enter__(self) -> Hook:
-        return self
-
-    def __exit__(self, *_: Any) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-
-async def test_the_request_goes_to_the_checked_address_with_the_name_as_host() -> None:
-    with Hook() as hook:
+async def test_the_request_goes_to_the_checked_address_with_the_name_as_host(kit) -> None:
+    with kit.servers.WebhookReceiver() as hook:
         async with httpx.AsyncClient() as http:
             answer = await post_json(http, f"http://localhost:{hook.port}/hook", {"camera": "porch"}, AllowList(["localhost"]))
     assert answer.status_code == 204
     assert hook.received == [(f"localhost:{hook.port}", {"camera": "porch"})]
 
 
-async def test_a_redirect_is_not_followed(caplog) -> None:
-    with Hook(status=302, location="http://169.254.169.254/latest/meta-data/") as hook:
+async def test_a_redirect_is_not_followed(kit, caplog) -> None:
+    with kit.servers.WebhookReceiver(status=302, location="http://169.254.169.254/latest/meta-data/") as hook:
         async with httpx.AsyncClient(follow_redirects=True) as http:
             assert not await deliver(http, f"http://127.0.0.1:{hook.port}/hook", {"a": 1}, AllowList(["127.0.0.1"]))
     assert len(hook.received) == 1 and "answered 302" in caplog.text
 
 
-async def test_a_refused_webhook_is_logged_and_not_sent(caplog) -> None:
-    with Hook() as hook:
+async def test_a_refused_webhook_is_logged_and_not_sent(kit, caplog) -> None:
+    with kit.servers.WebhookReceiver() as hook:
         async with httpx.AsyncClient() as http:
             assert not await deliver(http, f"http://127.0.0.1:{hook.port}/hook", {"a": 1}, NOTHING_ALLOWED)
     assert hook.received == [] and "webhook not sent" in caplog.text
