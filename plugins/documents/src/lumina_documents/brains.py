@@ -129,6 +129,15 @@ class Brains:
 
     # --- brains ----------------------------------------------------------------------------------
 
+    async def listed(self, user_id: str) -> list[dict[str, Any]]:
+        """The user's brains, each with ``pending_dense``: passages searchable by their words
+        only, so far (their dense vectors follow in the background)."""
+        listed = []
+        for brain in self.library.brains(user_id):
+            stats = await (await self.scope(user_id, brain["id"])).stats()
+            listed.append({**brain, "pending_dense": stats["pending_dense"]})
+        return listed
+
     async def delete_brain(self, user_id: str, brain_id: str) -> None:
         if self.library.brain(user_id, brain_id) is None:
             raise NotFound(f"you have no brain '{brain_id}' (GET /brains lists yours)")

@@ -102,7 +102,7 @@ def build_routes(ctx: PluginContext, brains: Callable[[], Brains]) -> APIRouter:
 
     @brain_routes.get("", summary="Your brains, with what each holds")
     async def list_brains(page: Page = Depends(), user: User = Depends(current_user)) -> dict[str, Any]:
-        return page.of(brains().library.brains(user.id))
+        return page.of(await brains().listed(user.id))
 
     @brain_routes.put("/{brain_id}", summary="Change a brain's settings")
     async def put_brain(brain_id: str, body: BrainIn, user: User = Depends(current_user)) -> dict[str, Any]:
