@@ -32,7 +32,6 @@ import argparse
 import asyncio
 import json
 import statistics
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from lumina_core.testing import Host, host_settings, running_host
+from ops import mediawiki_server
 
 ROOT = Path(__file__).resolve().parents[2]
 EXCERPT = ROOT / "tests" / "data" / "wiki" / "enwiki-excerpt-2016.xml.bz2"
@@ -209,25 +209,11 @@ def report(ingested: dict[str, float], sets: dict[str, list[Question]],
               f"answers contain the fact, {naive['mean_s']:.2f} s mean / {naive['p95_s']:.2f} s p95 per answer")
 
 
-def _wiki_server_module() -> Any:
-    """The crawler tests' local MediaWiki server (real HTTP, built from the same excerpt)."""
-    import importlib.util
-
-    path = ROOT / "plugins" / "crawler" / "tests" / "mediawiki_server.py"
-    name = "lumina_bench_mediawiki_server"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the file runs
-    spec.loader.exec_module(module)
-    return module
-
-
 async def crawl_to_searchable(titles: tuple[str, ...], question: dict[str, str]) -> dict[str, tuple[float, float]]:
     """Per title, seconds from ``POST /tasks {"crawl": [title]}`` until a search ranks the article
     first (searchable by its words), and until every passage has its dense vector too."""
-    server_module = _wiki_server_module()
     timings: dict[str, tuple[float, float]] = {}
-    with server_module.MediaWikiServer() as wiki, tempfile.TemporaryDirectory() as folder:
+    with mediawiki_server.MediaWikiServer() as wiki, tempfile.TemporaryDirectory() as folder:
         config = {"crawler": {"wiki_api": wiki.api_url, "rate_limit": 100}}
         async with running_host(host_settings(Path(folder), ["knowledge", "crawler"], plugin_config=config)) as host:
             for title in titles:

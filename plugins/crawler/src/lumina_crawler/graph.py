@@ -178,6 +178,16 @@ class GraphStore:
         )
         return [Node(**dict(r)) for r in rows]
 
+    def wanted(self, *, min_links: int, limit: int) -> list[dict[str, Any]]:
+        """Candidates (linked, never fetched) with at least ``min_links`` in-links, most first."""
+        rows = self._sql.all(
+            "SELECT n.id, n.title, COUNT(*) AS in_links FROM nodes n JOIN links l ON l.target = n.id "
+            "WHERE n.kind = 'candidate' AND l.relation = 'links_to' GROUP BY n.id "
+            "HAVING in_links >= ? ORDER BY in_links DESC, n.title LIMIT ?",
+            (min_links, limit),
+        )
+        return [{"id": r["id"], "title": r["title"], "in_links": r["in_links"]} for r in rows]
+
     def outgoing(self, source: str) -> list[str]:
         """Titles ``source`` links to (articles it links, or candidates of a disambiguation page)."""
         rows = self._sql.all(

@@ -1,4 +1,4 @@
-"""The crawler plugin's hooks: graph routes, the page-ingest route, crawl tasks, the CLI command."""
+"""The crawler plugin's hooks: the ``crawler`` service, graph routes, the page-ingest route, crawl tasks, the CLI."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from lumina_crawler.graph_page import add_graph_page
 from lumina_crawler.ingest import Ingestor, SourcePage
 from lumina_crawler.mediawiki import MediaWikiClient, Politeness
 from lumina_crawler.ratelimit import CrawlPace
+from lumina_crawler.service import CrawlerService
 from lumina_crawler.settings import crawler_settings
 
 log = logging.getLogger("lumina.crawler")
@@ -55,6 +56,13 @@ _state = _State()
 
 
 @hookimpl
+def register_services(ctx: PluginContext) -> Mapping[str, Any]:
+    """The graph and the wiki's search, for planners (the graph opens at startup, just after)."""
+    return {"crawler": CrawlerService(lambda: _state.graph, lambda: wiki_client(ctx),
+                                      lambda: crawler_settings(ctx.config).recrawl_days)}
+
+
+@hookimpl
 def startup(ctx: PluginContext) -> None:
     _state.graph = GraphStore(ctx.data_dir / "graph.sqlite")
     _state.frontier = Frontier(ctx.data_dir / "frontier.sqlite")
@@ -69,14 +77,20 @@ def ingestor(ctx: PluginContext, *, dense_now: bool = True) -> Ingestor:
                     dense_now=dense_now)
 
 
-def crawler(ctx: PluginContext) -> Crawler:
-    """A crawler on the configured wiki, paced by the rate limit all workers share; what it
-    fetches is searchable by its words at once, by meaning a moment later."""
+def wiki_client(ctx: PluginContext) -> MediaWikiClient:
+    """A client of the configured wiki, paced by the rate limit all workers share."""
     settings = crawler_settings(ctx.config)
     pace = CrawlPace(ctx.service("rate_limits"), settings.rate_limit)
     politeness = Politeness(user_agent=settings.user_agent, maxlag=settings.maxlag)
-    client = MediaWikiClient(ctx.http, settings.wiki_api, politeness, pace)
-    return Crawler(client, ingestor(ctx, dense_now=False), _state.graph, _state.frontier, recrawl_days=settings.recrawl_days)
+    return MediaWikiClient(ctx.http, settings.wiki_api, politeness, pace)
+
+
+def crawler(ctx: PluginContext) -> Crawler:
+    """A crawler on the configured wiki; what it fetches is searchable by its words at once, by
+    meaning a moment later."""
+    settings = crawler_settings(ctx.config)
+    return Crawler(wiki_client(ctx), ingestor(ctx, dense_now=False), _state.graph, _state.frontier,
+                   recrawl_days=settings.recrawl_days)
 
 
 @hookimpl

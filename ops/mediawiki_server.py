@@ -22,8 +22,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from xml.etree.ElementTree import iterparse
 
-EXCERPT = Path(__file__).resolve().parents[3] / "tests" / "data" / "wiki" / "enwiki-excerpt-2016.xml.bz2"
+EXCERPT = Path(__file__).resolve().parents[1] / "tests" / "data" / "wiki" / "enwiki-excerpt-2016.xml.bz2"
 _LINK = re.compile(r"\[\[([^\]\|#]+)")
+_WORD = re.compile(r"[a-z0-9]+")
 _DISAMBIG = re.compile(r"\{\{\s*(disambig|disambiguation|dab|hndis|geodis)\s*[|}]", re.IGNORECASE)
 _NAMESPACE_PREFIX = re.compile(r"^\s*:?\s*[A-Za-z ]+\s*:")
 
@@ -47,11 +48,12 @@ class Recorded:
 
 @dataclass
 class Behaviour:
-    """What the tests switch on: lag, refusals, batch sizes."""
+    """What the tests switch on: lag, refusals, batch sizes, slowness."""
 
     lag_s: float = 0.0
     refusals: list[tuple[int, int]] = field(default_factory=list)  # (status, retry_after)
     links_per_batch: int = 20
+    article_delay_s: float = 0.0  # a slow wiki: each article request waits this long first
 
 
 def normalise(title: str) -> str:
@@ -140,6 +142,8 @@ class MediaWikiServer:
             return 200, {}, {"error": {"code": "badvalue", "info": "Only action=query is served here."}}
         if params.get("list") == "search":
             return 200, {}, self._search(params)
+        if params.get("prop", "").startswith("revisions"):
+            time.sleep(self.behaviour.article_delay_s)
         return 200, {}, self._query(params)
 
     def _query(self, params: dict[str, str]) -> dict[str, Any]:
@@ -220,8 +224,18 @@ class MediaWikiServer:
         return [{"ns": 0, "title": t} for t in batch], more
 
     def _search(self, params: dict[str, str]) -> dict[str, Any]:
-        term = params.get("srsearch", "").lower()
-        hits = [p for p in self.data.pages.values() if not p.redirect_to and term in p.text.lower()]
+        """Like CirrusSearch, in small: every word of the query must occur in the page (title or
+        text, case aside); pages whose title holds more of the words come first, then those
+        that use them most."""
+        words = _WORD.findall(params.get("srsearch", "").lower())
+        scored = []
+        for page in self.data.pages.values():
+            title, text = _WORD.findall(page.title.lower()), _WORD.findall(page.text.lower())
+            if page.redirect_to or not words or not set(words) <= set(title) | set(text):
+                continue
+            in_title = sum(w in title for w in words)
+            scored.append((-in_title, -sum(text.count(w) for w in words), page.title, page))
+        hits = [page for *_, page in sorted(scored)]
         limit = int(params.get("srlimit", "10"))
         return {
             "batchcomplete": "",
