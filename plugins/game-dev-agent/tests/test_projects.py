@@ -96,3 +96,13 @@ async def test_another_users_project_answers_404_everywhere(gamedev_host, unity_
         assert (await c.get("/gamedev/projects", headers=bob)).json()["items"] == []
         assert not (unity_project / "Assets/Scripts/Spy.cs").exists()
         assert (await c.get(f"/gamedev/projects/{project}", headers=alice)).status_code == 200
+
+
+async def test_a_binary_asset_is_named_as_not_read_and_the_rest_is_indexed(gamedev_host, unity_project, kit) -> None:
+    (unity_project / "ProjectSettings/EditorBuildSettings.asset").write_bytes(b"\x00\x01binary\x00serialised")
+    async with gamedev_host() as host:
+        project = await kit.register(host, unity_project)
+        assert (project["status"], project["files"]) == ("ready", 13)
+        assert project["report"]["failed"] == {
+            "ProjectSettings/EditorBuildSettings.asset": "binary, not read (Unity: set Asset Serialization to Force Text)"}
+        assert "EditorBuildSettings.asset: binary, not read" in project["error"]

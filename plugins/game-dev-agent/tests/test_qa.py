@@ -67,3 +67,16 @@ async def test_an_empty_or_oversized_question_is_refused(gamedev_host, unity_pro
         too_many = await host.client.post(f"/gamedev/projects/{project['id']}/ask", json={"question": "jump", "k": 99})
         assert (empty.status_code, empty.json()["error"]["field"]) == (422, "question")
         assert (too_many.status_code, too_many.json()["error"]["field"]) == (422, "k")
+
+
+async def test_the_model_may_word_the_answer_from_the_same_citations(gamedev_host, unity_project, kit) -> None:
+    async with gamedev_host() as host:
+        project = await kit.register(host, unity_project)
+        question = "Where is the player's jump height set?"
+        plain = await ask(host, project["id"], question)
+        response = await host.client.post(f"/gamedev/projects/{project['id']}/ask",
+                                          json={"question": question, "phrase": True})
+        phrased = response.json()
+        assert phrased["mode"] == "phrased" and phrased["answer"].strip() and phrased["model"]
+        assert phrased["extractive_answer"] == plain["answer"]
+        assert phrased["citations"] == plain["citations"]

@@ -28,6 +28,8 @@ from lumina_gamedev.terms import identifier_words
 
 log = logging.getLogger("lumina.plugin.game-dev-agent")
 SOURCE = "gamedev"
+#: A NUL byte among a file's first bytes marks it binary (a binary-serialised Unity asset).
+BINARY_SNIFF_BYTES = 8192
 
 
 @dataclass
@@ -93,6 +95,9 @@ class Indexer:
             content = path.read_bytes()
         except OSError as exc:
             report.failed[relative] = f"could not read it: {exc.strerror}"
+            return
+        if b"\0" in content[:BINARY_SNIFF_BYTES]:
+            report.failed[relative] = "binary, not read (Unity: set Asset Serialization to Force Text)"
             return
         digest = hashlib.sha256(content).hexdigest()
         if digest == known:

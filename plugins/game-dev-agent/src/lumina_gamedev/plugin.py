@@ -43,6 +43,7 @@ class ProjectIn(BaseModel):
 class QuestionIn(BaseModel):
     question: str = Field(min_length=1, max_length=2000)
     k: int = Field(3, ge=1, le=MAX_K, description="How many places to cite.")
+    phrase: bool = Field(False, description="Have the language model word the answer from the cited lines (slower).")
 
 
 class ScaffoldIn(BaseModel):
@@ -72,7 +73,7 @@ _state = _State()
 async def startup(ctx: PluginContext) -> None:
     _state.store = ProjectStore(ctx.data_dir / "projects.sqlite")
     _state.indexer = Indexer(_state.store, lambda: ctx.service("knowledge"))
-    _state.qa = ProjectQA(_state.store, lambda: ctx.service("knowledge"))
+    _state.qa = ProjectQA(_state.store, lambda: ctx.service("knowledge"), lambda: ctx.llm)
     _state.watchers = Watchers(_reindex_changed)
     _state.jobs = set()
     ctx.on_stop(_state.store.close)
@@ -198,7 +199,7 @@ def register_routes(ctx: PluginContext) -> APIRouter:
 
     @router.post("/projects/{project_id}/ask", summary="A question about the project, answered with file:line citations")
     async def ask(project_id: str, body: QuestionIn, user: User = Depends(current_user)) -> dict[str, Any]:
-        return await _state.qa.ask(_owned(project_id, user), body.question, body.k)
+        return await _state.qa.ask(_owned(project_id, user), body.question, body.k, phrase=body.phrase)
 
     @router.get("/projects/{project_id}/classes/{name}", summary="Explain a class and its engine callbacks")
     async def explain_class(project_id: str, name: str, user: User = Depends(current_user)) -> dict[str, Any]:

@@ -5,7 +5,9 @@ project's own scope); each passage found is mapped back to its chunk's exact lin
 plugin's store, and inside each chunk the line that best answers is cited (:func:`line_score`:
 the question's words in it, identifiers split and stemmed, so "jump height" meets
 ``jumpHeight``). Chunks are ordered by that line's score plus a little for the index's rank. The
-answer is extractive: the cited lines, word for word, so it is never more wrong than the code.
+answer is extractive: the cited lines, word for word, so it is never more wrong than the code;
+with ``phrase`` the language model also words an answer from those lines alone (the citations
+stay the same; a model that fails leaves the extractive answer, saying why).
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
+from lumina_core.errors import LuminaError
 from lumina_gamedev.engines import about
 from lumina_gamedev.indexer import project_scope
 from lumina_gamedev.outline import Chunk
 from lumina_gamedev.store import Project, ProjectStore
 from lumina_gamedev.terms import IDENTIFIER, line_terms, question_terms, split_identifier, stem
 
+PHRASE_TOKENS = 48
 #: Passages asked of the index per citation wanted: several passages may map to one chunk.
 CANDIDATES_PER_CITATION = 4
 MAX_CANDIDATES = 40
@@ -58,9 +62,10 @@ class Citation:
 
 
 class ProjectQA:
-    def __init__(self, store: ProjectStore, knowledge: Callable[[], Any]) -> None:
+    def __init__(self, store: ProjectStore, knowledge: Callable[[], Any], llm: Callable[[], Any]) -> None:
         self.store = store
         self.knowledge = knowledge
+        self.llm = llm
 
     async def citations(self, project: Project, question: str, k: int = 3) -> list[Citation]:
         """The ``k`` best places in the project for ``question``, best first."""
@@ -77,10 +82,20 @@ class ProjectQA:
                     chunk, line, score + chunk_score(chunk, terms) + RANK_WEIGHT / (1 + rank))
         return sorted(found.values(), key=lambda c: -c.score)[:k]
 
-    async def ask(self, project: Project, question: str, k: int = 3) -> dict[str, Any]:
+    async def ask(self, project: Project, question: str, k: int = 3, *, phrase: bool = False) -> dict[str, Any]:
         citations = await self.citations(project, question, k)
-        return {"question": question, "answer": answer_text(citations), "mode": "extractive",
-                "citations": [c.to_dict() for c in citations]}
+        answer = {"question": question, "answer": answer_text(citations), "mode": "extractive",
+                  "citations": [c.to_dict() for c in citations]}
+        if phrase and citations:
+            try:
+                result = await self.llm().chat(phrasing_prompt(question, citations), max_tokens=PHRASE_TOKENS,
+                                               temperature=0.0)
+            except LuminaError as exc:
+                return {**answer, "phrasing_error": exc.message}
+            if result.text.strip():
+                answer.update(answer=result.text.strip(), mode="phrased", model=result.model,
+                              extractive_answer=answer["answer"])
+        return answer
 
 
 def best_line(chunk: Chunk, terms: set[str], value_weight: float = 1.0) -> tuple[int, float]:
@@ -127,6 +142,15 @@ def assigned_name(code: str) -> str:
         return names[-1] if names and code[match.end() :].strip() else ""
     key = SETTINGS_KEY.match(code)
     return key.group(1) if key and code[key.end() :].strip() else ""
+
+
+def phrasing_prompt(question: str, citations: Sequence[Citation]) -> list[dict[str, str]]:
+    lines = "\n".join(f"[{c.chunk.file}:{c.line}] {c.code}" for c in citations)
+    return [
+        {"role": "system", "content": "You answer questions about a game's code in one or two sentences, only from "
+                                      "the lines given, and name the file:line of the line you use."},
+        {"role": "user", "content": f"Lines:\n{lines}\nQuestion: {question}"},
+    ]
 
 
 def answer_text(citations: Sequence[Citation]) -> str:
