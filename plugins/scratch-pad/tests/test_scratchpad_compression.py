@@ -13,7 +13,8 @@ from lumina_scratchpad.store import build_store
 from lumina_core.testing import free_port
 
 NO_MODEL = {"llm_providers": "ollama", "ollama_url": f"http://127.0.0.1:{free_port()}"}  # the extractive notes
-PASSAGE = {"id": "p1", "title": "Allan Dwan", "text": "Allan Dwan was a Canadian-born American film director, born in Toronto."}
+PASSAGE = {"id": "p1", "title": "Allan Dwan",
+           "text": "Allan Dwan was a Canadian-born American film director, born in Toronto."}
 
 
 def note(text: str, sources: tuple[str, ...] = ("p1",), kind: str = "fact") -> Note:
@@ -69,7 +70,8 @@ async def test_users_notes_are_never_folded_only_forgotten(pad_host, kit, wikite
 
         await kit.eventually(lambda: _swept(host, ada), timeout=30)
         assert (await host.client.get("/scratchpad/mine", headers=ada)).status_code == 404
-        hits = (await host.client.post("/knowledge/search", json={"query": mine["text"], "k": 10}, headers=ada)).json()["hits"]
+        search = {"query": mine["text"], "k": 10}
+        hits = (await host.client.post("/knowledge/search", json=search, headers=ada)).json()["hits"]
         assert not [h for h in hits if h["title"].endswith("(reflection)") and h["text"] == mine["text"]]
 
 

@@ -25,7 +25,8 @@ async def test_the_dream_proposes_the_missing_topic_of_a_weak_answer_and_recrawl
         proposed = knowledge.find_gap("What is Zorbatron?", user_id="")
         assert proposed["source"] == "reflection" and proposed["evidence"] == [UNKNOWN]
         dreamt = (await host.client.get(f"/scratchpad/dream:{report['ran_at'][:10]}", headers=admin)).json()["items"]
-        assert [(n["kind"], n["text"], n["origin"]) for n in dreamt] == [("open_question", "What is Zorbatron?", "dream")]
+        assert [(n["kind"], n["text"], n["origin"]) for n in dreamt] == [
+            ("open_question", "What is Zorbatron?", "dream")]
         stats = (await host.client.get("/scratchpad/stats", headers=admin)).json()
         assert stats["last_dream_at"] == report["ran_at"] and stats["last_dream_gaps_proposed"] == 1
         assert report["recrawl"]["titles"] == ["Aardvark"]

@@ -56,8 +56,9 @@ async def test_pads_are_per_user_and_invisible_to_others(pad_host, kit, backend)
         assert (await host.client.get("/scratchpad/plan", headers=bob)).status_code == 404
         assert (await host.client.delete("/scratchpad/plan", headers=bob)).status_code == 404
         await host.client.post("/scratchpad/plan/notes", json={"text": "bob's plan"}, headers=bob)
-        assert [n["text"] for n in (await host.client.get("/scratchpad/plan", headers=ada)).json()["items"]] == ["ada's plan"]
-        assert [n["text"] for n in (await host.client.get("/scratchpad/plan", headers=bob)).json()["items"]] == ["bob's plan"]
+        for who, plan in ((ada, "ada's plan"), (bob, "bob's plan")):
+            notes = (await host.client.get("/scratchpad/plan", headers=who)).json()["items"]
+            assert [n["text"] for n in notes] == [plan]
 
         assert (await host.client.delete("/scratchpad/plan", headers=ada)).status_code == 204
         assert (await host.client.get("/scratchpad/plan", headers=ada)).status_code == 404

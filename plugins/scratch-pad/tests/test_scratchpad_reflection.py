@@ -5,7 +5,14 @@ from __future__ import annotations
 import time
 
 import pytest
-from lumina_scratchpad.reflection import Article, checked_fact, checked_question, chosen_link, clean_reply, extractive_drafts
+from lumina_scratchpad.reflection import (
+    Article,
+    checked_fact,
+    checked_question,
+    chosen_link,
+    clean_reply,
+    extractive_drafts,
+)
 
 from lumina_core.testing import free_port
 
@@ -82,7 +89,8 @@ async def _finished(host, headers, task_id):
 @pytest.mark.parametrize(("reply", "expected"), [
     ("Fact: Allan Dwan was born in Toronto, Ontario.", "Allan Dwan was born in Toronto, Ontario."),
     ("The most important fact in this text is that Allan Dwan was born in Toronto.", "Allan Dwan was born in Toronto."),
-    ("1. Allan Dwan worked for the Essanay Studios in Chicago", "Allan Dwan worked for the Essanay Studios in Chicago."),
+    ("1. Allan Dwan worked for the Essanay Studios in Chicago",
+     "Allan Dwan worked for the Essanay Studios in Chicago."),
     ("Allan Dwan won three Academy Awards for his Hollywood musicals in Paris.", None),  # not in the text
     ("Dwan.", None),  # too short to be a fact
     ("Where was Allan Dwan born?", None),  # a question, not a fact

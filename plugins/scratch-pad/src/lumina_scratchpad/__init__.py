@@ -1,1 +1,1 @@
-"""Scratch-pad: short-lived working memory, reflection, compression and the dream cycle (hooks in :mod:`lumina_scratchpad.plugin`)."""
+"""Scratch-pad: working memory with a TTL, reflection, compression, dreams (hooks: :mod:`lumina_scratchpad.plugin`)."""

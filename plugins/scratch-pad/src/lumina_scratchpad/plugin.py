@@ -74,7 +74,8 @@ def register_task_handlers(ctx: PluginContext) -> Mapping[str, Any]:
         knowledge = ctx.service("knowledge")
         started = time.perf_counter()
         article = await read_article(knowledge, task["article_id"], task["reflect"])
-        notes = await Reflector(ctx.llm, ttl_s=_state.settings.ttl_s, budget_s=_state.settings.reflect_budget_s).reflect(article)
+        reflector = Reflector(ctx.llm, ttl_s=_state.settings.ttl_s, budget_s=_state.settings.reflect_budget_s)
+        notes = await reflector.reflect(article)
         elapsed_ms = (time.perf_counter() - started) * 1000
         pad = reflection_pad(article.id)
         new = await _state.store.add(SYSTEM_OWNER, pad, notes)
@@ -99,6 +100,5 @@ def register_periodic_jobs(ctx: PluginContext) -> list[PeriodicJob]:
     async def dream() -> None:
         await dream_cycle(ctx).run()
 
-    settings = scratchpad_settings(ctx.config)
-    return [PeriodicJob("scratchpad.compress", settings.sweep_cron, compress),
-            PeriodicJob("scratchpad.dream", settings.dream_cron, dream)]
+    return [PeriodicJob("scratchpad.compress", _state.settings.sweep_cron, compress),
+            PeriodicJob("scratchpad.dream", _state.settings.dream_cron, dream)]

@@ -25,8 +25,10 @@ MAX_TTL_S = 7 * 24 * 3600
 class NoteIn(BaseModel):
     kind: Kind = Field("note", description="fact, open_question, link or note.")
     text: str = Field(min_length=1, max_length=4000)
-    sources: list[str] = Field(default_factory=list, max_length=50, description="Passage ids (cite ids) behind the note.")
-    ttl_s: float | None = Field(None, gt=0, le=MAX_TTL_S, description="Seconds the note lives; unset: the plugin's TTL.")
+    sources: list[str] = Field(default_factory=list, max_length=50,
+                               description="Passage ids (cite ids) behind the note.")
+    ttl_s: float | None = Field(None, gt=0, le=MAX_TTL_S,
+                                description="Seconds the note lives; unset: the plugin's TTL.")
 
 
 def pad_routes(router: APIRouter, store: PadStore, journal: Journal, settings: ScratchpadSettings,

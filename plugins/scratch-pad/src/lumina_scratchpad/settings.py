@@ -25,7 +25,8 @@ class ScratchpadSettings(BaseSettings):
     ttl_s: float = Field(300.0, gt=0, validation_alias=_env("ttl_s", "SCRATCHPAD_TTL"),
                          description="Seconds a note lives when its request names no TTL.")
     reflect_budget_s: float = Field(30.0, ge=0, validation_alias=_env("reflect_budget_s", "SCRATCHPAD_REFLECT_BUDGET"),
-                                    description="Seconds the model may spend on one article; then the article's own text fills in.")
+                                    description="Seconds the model may spend on one article; then the "
+                                                "article's own text fills in.")
     redis_url: str | None = Field(None, validation_alias=_env("redis_url", "REDIS_URL"),
                                   description="Redis for the pads (hashes); unset keeps them in this process.")
     redis_prefix: str = Field("lumina", validation_alias=_env("redis_prefix", "REDIS_PREFIX"),
@@ -34,7 +35,8 @@ class ScratchpadSettings(BaseSettings):
                             description="When the dream cycle runs (nightly by default).")
     sweep_cron: str = Field("* * * * *", validation_alias=_env("sweep_cron", "SCRATCHPAD_SWEEP_CRON"),
                             description="When expired notes are compressed into the knowledge index or dropped.")
-    recrawl_batch: int = Field(100, ge=1, description="Stale articles (older than the crawler's RECRAWL_DAYS) one dream cycle recrawls at most.")
+    recrawl_batch: int = Field(100, ge=1, description="Stale articles (older than the crawler's RECRAWL_DAYS) "
+                                                      "one dream cycle recrawls at most.")
 
 
 def scratchpad_settings(config: Mapping[str, Any]) -> ScratchpadSettings:
