@@ -118,3 +118,25 @@ async def test_only_an_admin_may_watch_a_folder(security_host, tmp_path) -> None
         refused = await host.client.post("/security/cameras", json=body, headers=second)
         assert refused.status_code == 403 and refused.json()["error"]["field"] == "folder"
         assert (await host.client.post("/security/cameras", json=body, headers=first)).status_code == 201
+
+
+async def test_a_change_replaces_the_fields_given_and_keeps_the_credentials(security_host, kit, walk) -> None:
+    with kit.servers.SnapshotCamera([walk[0].jpeg], credentials=("admin", "pw")) as server:
+        async with security_host() as host:
+            body = {"name": "Yard", "source": "snapshot", "url": "http://127.0.0.1:9/s.jpg", "username": "admin", "password": "pw"}
+            await kit.add_camera(host, body)
+            change = {"name": "Back yard", "url": f"{server.url}/s.jpg", "detection": {"sensitivity": 0.8}}
+            changed = await host.client.patch("/security/cameras/yard", json=change)
+            assert changed.status_code == 200, changed.text
+            camera = changed.json()
+            assert camera["name"] == "Back yard" and camera["detection"]["sensitivity"] == 0.8 and camera["has_credentials"]
+            await kit.eventually(lambda: _live(host, "yard"))  # the new URL, with the credentials kept
+            refused = await host.client.patch("/security/cameras/yard", json={"url": "gopher://x"})
+            assert refused.status_code == 422 and "http(s) URL" in refused.json()["error"]["message"]
+            assert (await host.client.patch("/security/cameras/nope", json={"name": "X"})).status_code == 404
+
+
+async def test_a_configured_camera_is_changed_in_the_configuration(security_host) -> None:
+    async with security_host(cameras=[{"id": "porch", "name": "Porch", "source": "snapshot", "url": UNREACHABLE}]) as host:
+        refused = await host.client.patch("/security/cameras/porch", json={"name": "Front"})
+        assert refused.status_code == 409 and "configuration" in refused.json()["error"]["message"]

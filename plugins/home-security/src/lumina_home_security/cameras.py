@@ -13,13 +13,14 @@ import re
 import secrets
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
+from lumina_core.errors import ValidationFailed
 from lumina_core.storage import SQLiteFile
 from lumina_home_security.arming import Arming
 from lumina_home_security.vault import Credentials, Vault
@@ -38,6 +39,12 @@ CREATE TABLE IF NOT EXISTS cameras (
 );
 CREATE TABLE IF NOT EXISTS arming (camera_id TEXT PRIMARY KEY, arming TEXT NOT NULL);
 """
+
+
+def first_problem(error: ValidationError) -> tuple[str, str]:
+    """Where the first problem of a validation error is (dotted, "" for the whole) and what it is."""
+    problem = error.errors()[0]
+    return ".".join(str(p) for p in problem["loc"]), problem["msg"].removeprefix("Value error, ")
 
 
 def http_url(url: str) -> str:
@@ -128,6 +135,38 @@ class CameraSpec(BaseModel):
         return public, secret
 
 
+class CameraChange(BaseModel):
+    """A change of a camera (``PATCH``): the fields given replace the camera's own."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=100)
+    url: str | None = Field(None, max_length=2000)
+    topic: str | None = Field(None, min_length=1, max_length=500)
+    folder: str | None = Field(None, min_length=1, max_length=1000)
+    interval_s: float | None = Field(None, ge=0.05, le=3600)
+    username: str | None = Field(None, max_length=200)
+    password: SecretStr | None = Field(None, max_length=500)
+    auth: Literal["basic", "digest"] | None = None
+    detection: Detection | None = None
+    webhooks: list[str] | None = Field(None, max_length=10)
+
+    def applied_to(self, camera: Camera) -> Camera:
+        """The camera with this change, checked as a whole; credentials kept unless new ones are given."""
+        changes = self.model_dump(exclude_unset=True, exclude={"password"})
+        if self.password is not None:
+            changes["password"] = self.password
+        try:
+            spec = CameraSpec.model_validate({**camera.spec.model_dump(exclude={"username", "password"}), **changes})
+        except ValidationError as exc:
+            field, message = first_problem(exc)
+            raise ValidationFailed(message, field=field or None) from None
+        public, credentials = spec.split_credentials()
+        if credentials is None and camera.credentials is not None and "username" not in changes:
+            credentials = camera.credentials
+        return replace(camera, spec=public, credentials=credentials)
+
+
 @dataclass(frozen=True)
 class Camera:
     """A camera the plugin watches: its id, owner, where it came from and its description."""
@@ -171,6 +210,11 @@ class CameraBook:
             "INSERT INTO cameras (id, owner, spec, credentials, created_at) VALUES (?, ?, ?, ?, ?)",
             (camera.id, camera.owner, camera.spec.model_dump_json(), sealed, camera.created_at or time.time()),
         )
+
+    def replace(self, camera: Camera) -> None:
+        sealed = self._vault.seal(camera.credentials) if camera.credentials else None
+        self._sql.execute("UPDATE cameras SET spec = ?, credentials = ? WHERE id = ?",
+                          (camera.spec.model_dump_json(), sealed, camera.id))
 
     def remove(self, camera_id: str) -> None:
         with self._sql.transaction() as db:

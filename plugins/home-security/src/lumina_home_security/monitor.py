@@ -17,7 +17,7 @@ import numpy as np
 from lumina_core.errors import Conflict, NotFound
 from lumina_home_security.alerts import Alerts
 from lumina_home_security.arming import Arming
-from lumina_home_security.cameras import Camera, CameraBook
+from lumina_home_security.cameras import Camera, CameraBook, CameraChange
 from lumina_home_security.events import EventLog
 from lumina_home_security.motion import Motion
 from lumina_home_security.sources import FrameSource
@@ -52,6 +52,18 @@ class Monitor:
         watch = self._watch(camera)
         self.alerts.announce_soon(camera)
         return watch
+
+    async def change(self, owner: str, camera_id: str, change: CameraChange) -> CameraWatch:
+        """Apply ``change`` and watch the camera afresh (a new background model, a new source)."""
+        watch = self.watch(owner, camera_id)
+        if watch.camera.origin == "config":
+            raise Conflict(f"the camera '{camera_id}' comes from the configuration: change it there", field="id")
+        camera = change.applied_to(watch.camera)
+        await self._stop(camera_id)
+        self.book.replace(camera)
+        changed = self._watch(camera)
+        self.alerts.announce_soon(camera)
+        return changed
 
     async def remove(self, owner: str, camera_id: str) -> None:
         watch = self.watch(owner, camera_id)

@@ -19,7 +19,7 @@ from lumina_core.api.lists import Page
 from lumina_core.auth import Forbidden, User, current_user
 from lumina_core.errors import NotFound, Unavailable, ValidationFailed
 from lumina_home_security.arming import Arming
-from lumina_home_security.cameras import Camera, CameraSpec, new_id
+from lumina_home_security.cameras import Camera, CameraChange, CameraSpec, new_id
 from lumina_home_security.monitor import Monitor
 from lumina_home_security.summary import SummaryBook
 from lumina_home_security.watch import CameraWatch
@@ -62,6 +62,12 @@ def _cameras(router: APIRouter, monitor: Monitor) -> None:
     @router.get("/cameras/{camera_id}", summary="One camera")
     async def get_camera(camera_id: str, user: User = Depends(current_user)) -> dict[str, Any]:
         return camera_view(monitor.watch(user.id, camera_id), monitor)
+
+    @router.patch("/cameras/{camera_id}", summary="Change a camera's name, source address, credentials or detection")
+    async def change_camera(camera_id: str, change: CameraChange, user: User = Depends(current_user)) -> dict[str, Any]:
+        if change.folder is not None and not user.is_admin:
+            raise Forbidden("only an admin may watch a folder of this machine", field="folder")
+        return camera_view(await monitor.change(user.id, camera_id, change), monitor)
 
     @router.delete("/cameras/{camera_id}", status_code=204, summary="Stop watching a camera and forget it (its events stay)")
     async def delete_camera(camera_id: str, user: User = Depends(current_user)) -> Response:

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from lumina_core.auth import LOCAL_USER_ID
 from lumina_core.errors import ConfigurationError
-from lumina_home_security.cameras import Camera, CameraSpec, http_url, new_id
+from lumina_home_security.cameras import Camera, CameraSpec, first_problem, http_url, new_id
 
 SETTING = "LUMINA_PLUGIN_CONFIG__HOME-SECURITY__"
 
@@ -55,10 +55,9 @@ def configured_cameras(entries: list[Mapping[str, Any]]) -> list[Camera]:
         try:
             spec = CameraSpec.model_validate(fields)
         except ValidationError as exc:
-            problem = exc.errors()[0]
-            where = ".".join(str(p) for p in problem["loc"]) or "camera"
-            message = f"{SETTING}CAMERAS[{index}].{where}: {problem['msg']}"
-            raise ConfigurationError(message, field=f"cameras[{index}].{where}") from None
+            where, problem = first_problem(exc)
+            where = where or "camera"
+            raise ConfigurationError(f"{SETTING}CAMERAS[{index}].{where}: {problem}", field=f"cameras[{index}].{where}") from None
         public, credentials = spec.split_credentials()
         camera_id = spec.id or new_id(spec.name, (c.id for c in cameras))
         cameras.append(Camera(camera_id, owner, public.model_copy(update={"id": camera_id}), "config", credentials))
