@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PLUGIN_DIRS := $(patsubst %/pyproject.toml,%,$(wildcard plugins/*/pyproject.toml))
 
-.PHONY: install serve dev test bench
+.PHONY: install serve dev test bench reliability
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml $(wildcard plugins/*/pyproject.toml)
@@ -27,3 +27,8 @@ test: install
 
 bench: install
 	$(BIN)/python -m ops.bench
+
+# The reliability suite at full size (faults, SIGKILLs, a Redis outage, load beside a bare app,
+# schemathesis); its smaller cases run inside `make test`. Needs wrk (apt-get install wrk).
+reliability: install
+	$(BIN)/python -m ops.reliability
