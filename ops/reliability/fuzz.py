@@ -29,7 +29,7 @@ def run_fuzz(examples: int = 20, seconds: float = 240.0, plugins: str = "memory,
         "--no-color", "--max-failures", "50",
     ]
     try:
-        ran = subprocess.run(command, capture_output=True, text=True, timeout=seconds)
+        ran = subprocess.run(command, capture_output=True, text=True, timeout=seconds, cwd=folder)  # its cache too
         output = ran.stdout + ran.stderr
     except subprocess.TimeoutExpired as exc:
         output = f"{exc.stdout or ''}{exc.stderr or ''}\nstopped after {seconds:g} s"
