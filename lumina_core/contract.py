@@ -7,9 +7,9 @@ within an ``API_VERSION`` major.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 Role = Literal["system", "user", "assistant", "tool"]
 HealthStatus = Literal["ok", "degraded", "down"]
@@ -100,12 +100,40 @@ class PeriodicJob:
 
 @dataclass(frozen=True)
 class Tool:
-    """A function that models may call, described by a JSON Schema of its parameters."""
+    """A function that models may call, described by a JSON Schema of its parameters.
+
+    ``run`` is awaited with the arguments as keywords, once they fit ``parameters``; what it
+    returns (JSON-like data or text) is the result. Registered tools are kept on the core's
+    ``plugin_tools`` shelf (:mod:`lumina_core.chat.tools`) for the plugin that runs tools.
+    """
 
     name: str
     description: str
     parameters: Mapping[str, Any]
     run: Callable[..., Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A call a model decided on: which tool, with which arguments (an id to answer it by)."""
+
+    id: str
+    name: str
+    arguments: Mapping[str, Any] = field(default_factory=dict)
+
+
+class ToolRouter(Protocol):
+    """The ``tool_router`` service (the router-tools plugin offers it): the OpenAI and Ollama
+    gateways ask it which of the tools a client offered to call for a conversation.
+
+    ``tools`` are OpenAI function definitions (``name``, ``description``, ``parameters``);
+    ``choice`` is ``auto``, ``required`` or one tool's name. The calls come back for the client to
+    run, with the decision (why) as plain data for Lumina's own response fields.
+    """
+
+    async def choose_tools(
+        self, messages: Sequence[Message], tools: Sequence[Mapping[str, Any]], *, user_id: str, choice: str
+    ) -> tuple[Sequence[ToolCall], Mapping[str, Any]]: ...
 
 
 EventHandler = Callable[[Mapping[str, Any]], Awaitable[None]]

@@ -3,11 +3,15 @@
 Every route goes through the ``chat`` service, so plugins' context reaches OpenAI and Ollama
 clients too. Requests are checked, context gathered and the first model chunk awaited before
 any header is sent, so a bad request is a clean 4xx in the protocol's own error envelope.
+
+Tools a client offers (OpenAI's and Ollama's ``tools``) go to the ``tool_router`` service, and
+the tools plugins register (``register_tools``) are kept on the ``plugin_tools`` shelf offered
+here: see :mod:`lumina_core.chat.tools`.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -19,12 +23,15 @@ from lumina_core.auth import User, current_user
 from lumina_core.chat import ChatService, PreparedChat
 from lumina_core.chat import ollama_api as ollama
 from lumina_core.chat import openai_api as openai
-from lumina_core.chat.sse import event_frame, mid_stream_error, ndjson_response, sse_response
+from lumina_core.chat import tools as tools_api
+from lumina_core.chat.sse import event_frame, mid_stream_error, ndjson_line, ndjson_response, sse_response
+from lumina_core.chat.tools import PluginTools
 from lumina_core.context import PluginContext
-from lumina_core.contract import ChatRequest, Message, Usage
+from lumina_core.contract import ChatRequest, Message, ToolCall, Usage
 from lumina_core.errors import LuminaError
 from lumina_core.hookspecs import hookimpl
 from lumina_core.services.llm import LLMService, ModelNotFound
+from lumina_core.services import ServiceRegistry
 from lumina_core.services.llm.base import ChatChunk
 
 register_envelope("/v1", openai.openai_envelope)
@@ -45,12 +52,19 @@ class SimpleChatIn(BaseModel):
 
 
 @hookimpl
+def register_services(ctx: PluginContext) -> dict[str, Any]:
+    shelf = PluginTools()
+    ctx.kernel.add_binder("register_tools", shelf.bind)
+    return {"plugin_tools": shelf}
+
+
+@hookimpl
 def register_routes(ctx: PluginContext) -> APIRouter:
     services = ctx.kernel.services
     router = APIRouter()
     chat, llm, embedder = (lambda: services.get("chat")), (lambda: services.get("llm")), (lambda: services.get("embedder"))
-    _add_openai_routes(router, chat, llm, embedder)
-    _add_ollama_routes(router, chat, llm, embedder)
+    _add_openai_routes(router, chat, llm, embedder, services)
+    _add_ollama_routes(router, chat, llm, embedder, services)
     _add_lumina_routes(router, chat)
     return router
 
@@ -67,19 +81,42 @@ async def _replay(first: ChatChunk, rest: AsyncIterator[ChatChunk]) -> AsyncIter
         yield chunk
 
 
+async def _client_tool_calls(
+    services: ServiceRegistry, llm: LLMService, request: ChatRequest, tools: list[dict[str, Any]], tool_choice: Any
+) -> tuple[str, Sequence[ToolCall], Mapping[str, Any]]:
+    """The model's name and the calls chosen for the client's tools (none when no call is due)."""
+    choice = tools_api.choice_of(tool_choice)
+    if not tools or not tools_api.needs_decision(request.messages, choice):
+        return "", (), {}
+    _, model = await llm.resolve(request.model)
+    calls, decision = await tools_api.decide(
+        services, request.messages, tools, user_id=request.user_id, choice=choice
+    )
+    return model, calls, decision
+
+
 # --- OpenAI ---------------------------------------------------------------------------------
 
 
-def _add_openai_routes(router: APIRouter, chat_service: Any, llm_service: Any, embedder_service: Any) -> None:
+def _add_openai_routes(
+    router: APIRouter, chat_service: Any, llm_service: Any, embedder_service: Any, services: ServiceRegistry
+) -> None:
 
-    @router.post("/v1/chat/completions", tags=["openai"], summary="OpenAI chat completions (stream and non-stream)")
+    @router.post("/v1/chat/completions", tags=["openai"], summary="OpenAI chat completions (stream and non-stream, tools)")
     async def chat_completions(body: openai.ChatCompletionRequest, user: User = Depends(current_user)) -> Response:
         chat: ChatService = chat_service()
         request = ChatRequest(
-            messages=tuple(m.as_message() for m in body.messages), user_id=user.id, model=body.model,
-            metadata={"api": "openai"},
+            messages=openai.conversation(body.messages), user_id=user.id, model=body.model, metadata={"api": "openai"},
         )
         try:
+            model, calls, decision = await _client_tool_calls(
+                services, llm_service(), request, body.functions, body.tool_choice
+            )
+            if calls:
+                if body.stream:
+                    frames = openai.tool_calls_frames(model, calls, decision, body.include_usage)
+                    return sse_response(_once(frames))
+                return JSONResponse(openai.tool_calls_completion(model, calls, decision))
             prepared = await chat.prepare(
                 request, max_tokens=body.reply_limit, temperature=body.temperature, stop=body.stops
             )
@@ -129,14 +166,19 @@ async def _embedding_tokens(embedder: Any, texts: list[str]) -> int:
 # --- Ollama ---------------------------------------------------------------------------------
 
 
-def _add_ollama_routes(router: APIRouter, chat_service: Any, llm_service: Any, embedder_service: Any) -> None:
+def _add_ollama_routes(
+    router: APIRouter, chat_service: Any, llm_service: Any, embedder_service: Any, services: ServiceRegistry
+) -> None:
 
-    async def answer(part: Any, request: ChatRequest, options: ollama.Options, stream: bool) -> Response:
+    async def answer(
+        part: Any, request: ChatRequest, options: ollama.Options, stream: bool, json_schema: dict[str, Any] | None = None
+    ) -> Response:
         chat: ChatService = chat_service()
         timings = ollama.Timings()
         try:
             prepared = await chat.prepare(
-                request, max_tokens=options.max_tokens, temperature=options.temperature, stop=options.stop
+                request, max_tokens=options.max_tokens, temperature=options.temperature, stop=options.stop,
+                json_schema=json_schema,
             )
             first, rest = await _started(prepared, chat)
             chunks = _replay(first, rest)
@@ -146,13 +188,20 @@ def _add_ollama_routes(router: APIRouter, chat_service: Any, llm_service: Any, e
             return ollama.error_response(exc)
         return ndjson_response(ollama.ndjson_stream(part, prepared.model, chunks, timings))
 
-    @router.post("/api/chat", tags=["ollama"], summary="Ollama chat (NDJSON stream by default)")
+    @router.post("/api/chat", tags=["ollama"], summary="Ollama chat (NDJSON stream by default, tools, format)")
     async def chat(body: ollama.ChatRequestIn, user: User = Depends(current_user)) -> Response:
         if not body.messages:
             return await _loaded(llm_service(), body.model, {"message": {"role": "assistant", "content": ""}})
-        messages = tuple(Message(m.role, m.content) for m in body.messages)
-        request = ChatRequest(messages, user.id, ollama.model_name(body.model), metadata={"api": "ollama"})
-        return await answer(ollama.chat_part, request, body.options, body.stream)
+        request = ChatRequest(body.conversation(), user.id, ollama.model_name(body.model), metadata={"api": "ollama"})
+        timings = ollama.Timings()
+        try:
+            model, calls, decision = await _client_tool_calls(services, llm_service(), request, body.functions, None)
+        except LuminaError as exc:
+            return ollama.error_response(exc)
+        if calls:
+            reply = ollama.tool_calls_reply(model, calls, decision, timings)
+            return ndjson_response(_once(ndjson_line(reply))) if body.stream else JSONResponse(reply)
+        return await answer(ollama.chat_part, request, body.options, body.stream, body.json_schema)
 
     @router.post("/api/generate", tags=["ollama"], summary="Ollama generate (NDJSON stream by default)")
     async def generate(body: ollama.GenerateRequestIn, user: User = Depends(current_user)) -> Response:
@@ -195,6 +244,10 @@ def _add_ollama_routes(router: APIRouter, chat_service: Any, llm_service: Any, e
             "model": embedder.model, "embeddings": vectors, "total_duration": counters["total_duration"],
             "load_duration": 0, "prompt_eval_count": tokens,
         })
+
+
+async def _once(frames: bytes) -> AsyncIterator[bytes]:
+    yield frames
 
 
 async def _loaded(llm: LLMService, model: str, body: dict[str, Any]) -> Response:

@@ -7,15 +7,17 @@ clients (the ``ollama`` library, Open WebUI) can use Lumina as if it were an Oll
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse, Response
 
+from lumina_core.chat.openai_api import ToolIn
 from lumina_core.chat.sse import mid_stream_error, ndjson_line
-from lumina_core.contract import Message, Usage
+from lumina_core.chat.tools import quoted_tool_result
+from lumina_core.contract import Message, ToolCall, Usage
 from lumina_core.errors import LuminaError
 from lumina_core.services.llm.base import ChatChunk, ModelInfo
 
@@ -42,10 +44,27 @@ class Options(BaseModel):
         return self.num_predict if self.num_predict and self.num_predict > 0 else None
 
 
+class OllamaFunctionCall(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+
+class OllamaToolCall(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    function: OllamaFunctionCall
+
+
 class OllamaMessage(BaseModel):
     model_config = ConfigDict(extra="allow")
     role: Literal["system", "user", "assistant", "tool"]
     content: str = ""
+    tool_calls: list[OllamaToolCall] | None = None
+    tool_name: str | None = None
+
+
+#: Ollama's ``format``: "json" (any JSON object) or a JSON Schema the reply must fit.
+ANY_JSON_OBJECT = {"type": "object"}
 
 
 class ChatRequestIn(BaseModel):
@@ -54,6 +73,37 @@ class ChatRequestIn(BaseModel):
     messages: list[OllamaMessage] = Field(default_factory=list)
     stream: bool = True
     options: Options = Field(default_factory=Options)
+    tools: list[ToolIn] | None = None
+    format: Literal["json"] | dict[str, Any] | None = None
+
+    @property
+    def json_schema(self) -> dict[str, Any] | None:
+        return ANY_JSON_OBJECT if self.format == "json" else self.format
+
+    @property
+    def functions(self) -> list[dict[str, Any]]:
+        return [t.function.model_dump() for t in self.tools or ()]
+
+    def conversation(self) -> tuple[Message, ...]:
+        """The messages as the model reads them: a tool result quoted as data under its tool's
+        name (given, or that of the call it answers, in order), a turn that only called tools left out."""
+        called = [call.function.name for m in self.messages for call in m.tool_calls or ()]
+        read: list[Message] = []
+        for message in self.messages:
+            if message.role == "tool":
+                name = message.tool_name or (called.pop(0) if called else "")
+                read.append(quoted_tool_result(name, message.content))
+            elif not (message.role == "assistant" and message.tool_calls and not message.content):
+                read.append(Message(message.role, message.content))
+        return tuple(read)
+
+
+def tool_calls_reply(model: str, calls: Sequence[ToolCall], decision: Mapping[str, Any], timings: Timings) -> dict[str, Any]:
+    """Ollama's answer that asks the client to run tools: the calls in the message, done."""
+    message = {"role": "assistant", "content": "",
+               "tool_calls": [{"function": {"name": c.name, "arguments": dict(c.arguments)}} for c in calls]}
+    return {"model": model, "created_at": now(), "message": message, **timings.final(Usage(), "stop"),
+            "lumina": {"router_decision": dict(decision)}}
 
 
 class GenerateRequestIn(BaseModel):

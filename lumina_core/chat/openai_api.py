@@ -12,15 +12,18 @@ from __future__ import annotations
 import base64
 import struct
 import time
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse, Response
 
 from lumina_core.chat.pipeline import ChatReply, PreparedChat
 from lumina_core.chat.sse import DONE_FRAME, data_frame, mid_stream_error
-from lumina_core.contract import Message, Usage
+from lumina_core.chat.tools import quoted_tool_result
+from lumina_core.contract import Message, ToolCall, Usage
 from lumina_core.errors import LuminaError, ValidationFailed
 from lumina_core.services.llm.base import ChatChunk, ModelInfo
 
@@ -65,14 +68,58 @@ class TextPart(BaseModel):
     text: str
 
 
+class FunctionCallIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: str
+    arguments: str = "{}"
+
+
+class ToolCallIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    type: Literal["function"] = "function"
+    function: FunctionCallIn
+
+
 class ChatMessageIn(BaseModel):
     model_config = ConfigDict(extra="allow")
     role: Literal["system", "developer", "user", "assistant", "tool"]
     content: str | list[TextPart] | None = None
+    tool_calls: list[ToolCallIn] | None = None
+    tool_call_id: str | None = None
+
+    @property
+    def text(self) -> str:
+        return self.content if isinstance(self.content, str) else "".join(p.text for p in self.content or [])
 
     def as_message(self) -> Message:
-        text = self.content if isinstance(self.content, str) else "".join(p.text for p in self.content or [])
-        return Message("system" if self.role == "developer" else self.role, text)
+        return Message("system" if self.role == "developer" else self.role, self.text)
+
+
+def conversation(messages: list[ChatMessageIn]) -> tuple[Message, ...]:
+    """The messages as the model reads them: a tool result quoted as data under its tool's name,
+    an assistant turn that only called tools left out (its calls are answered by the results)."""
+    names = {call.id: call.function.name for m in messages for call in m.tool_calls or ()}
+    read: list[Message] = []
+    for message in messages:
+        if message.role == "tool":
+            read.append(quoted_tool_result(names.get(message.tool_call_id or "", ""), message.text))
+        elif not (message.role == "assistant" and message.tool_calls and not message.text):
+            read.append(message.as_message())
+    return tuple(read)
+
+
+class FunctionIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: str = Field(pattern=r"^[a-zA-Z0-9_-]{1,64}$")
+    description: str = ""
+    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object", "properties": {}})
+
+
+class ToolIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: Literal["function"]
+    function: FunctionIn
 
 
 class StreamOptions(BaseModel):
@@ -90,6 +137,13 @@ class ChatCompletionRequest(BaseModel):
     temperature: float | None = Field(None, ge=0, le=2)
     stop: str | list[str] | None = None
     n: int = Field(1, ge=1, le=1, description="Only one choice is generated.")
+    tools: list[ToolIn] | None = None
+    tool_choice: str | dict[str, Any] | None = None
+    parallel_tool_calls: bool = True
+
+    @property
+    def functions(self) -> list[dict[str, Any]]:
+        return [t.function.model_dump() for t in self.tools or ()]
 
     @property
     def reply_limit(self) -> int | None:
@@ -158,6 +212,53 @@ def completion_body(prepared: PreparedChat, reply: ChatReply) -> dict[str, Any]:
         "system_fingerprint": None,
         "lumina": lumina_metadata(prepared),
     }
+
+
+def tool_calls_body(calls: Sequence[ToolCall]) -> list[dict[str, Any]]:
+    return [
+        {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": orjson.dumps(dict(c.arguments)).decode()}}
+        for c in calls
+    ]
+
+
+def tool_calls_completion(model: str, calls: Sequence[ToolCall], decision: Mapping[str, Any]) -> dict[str, Any]:
+    """The reply that asks the client to run tools (``finish_reason: tool_calls``)."""
+    return {
+        "id": f"chatcmpl-{uuid.uuid4().hex}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{
+            "index": 0,
+            "message": {"role": "assistant", "content": None, "refusal": None, "tool_calls": tool_calls_body(calls)},
+            "logprobs": None,
+            "finish_reason": "tool_calls",
+        }],
+        "usage": usage_body(Usage()),
+        "system_fingerprint": None,
+        "lumina": {"router_decision": dict(decision)},
+    }
+
+
+def tool_calls_frames(model: str, calls: Sequence[ToolCall], decision: Mapping[str, Any], include_usage: bool) -> bytes:
+    """The same reply as a stream: the role, one delta per call (whole arguments), the finish."""
+    base: dict[str, Any] = {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion.chunk",
+                            "created": int(time.time()), "model": model, "system_fingerprint": None}
+    if include_usage:
+        base["usage"] = None
+
+    def frame(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> bytes:
+        return data_frame({**base, "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+                           **extra})
+
+    frames = [frame({"role": "assistant", "content": None}, lumina={"router_decision": dict(decision)})]
+    for index, call in enumerate(tool_calls_body(calls)):
+        frames.append(frame({"tool_calls": [{"index": index, **call}]}))
+    frames.append(frame({}, "tool_calls"))
+    if include_usage:
+        frames.append(data_frame({**base, "choices": [], "usage": usage_body(Usage())}))
+    frames.append(DONE_FRAME)
+    return b"".join(frames)
 
 
 class ChunkWriter:

@@ -72,9 +72,10 @@ class ChatService:
         max_tokens: int | None = None,
         temperature: float | None = None,
         stop: list[str] | None = None,
+        json_schema: dict[str, Any] | None = None,
     ) -> PreparedChat:
         """Check the request, gather context and fit it in the budget; raise 4xx errors here,
-        before any reply starts."""
+        before any reply starts. ``json_schema`` constrains the reply to JSON of that schema."""
         if not request.messages:
             raise ValidationFailed("messages must hold at least one message", field="messages")
         provider, model = await self._llm.resolve(request.model)
@@ -92,6 +93,8 @@ class ChatService:
             default_reply_tokens=self._reply_tokens,
         )
         options = {"max_tokens": assembled.budget.reply_tokens, "temperature": temperature, "stop": stop}
+        if json_schema is not None:
+            options["json_schema"] = json_schema
         return PreparedChat(
             request, model, assembled.messages, assembled.blocks, assembled.budget, uuid.uuid4().hex, options
         )

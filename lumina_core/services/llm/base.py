@@ -8,9 +8,9 @@ subclasses with an OpenAI-style ``code``, so every API can answer with the right
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from lumina_core.contract import Message, Usage
 from lumina_core.errors import NotFound, Unavailable, ValidationFailed
@@ -20,10 +20,14 @@ FinishReason = Literal["stop", "length"]
 
 @dataclass(frozen=True)
 class GenerationOptions:
+    """How to generate. ``json_schema`` constrains the reply to JSON valid against that schema
+    (llama.cpp grammar, Ollama ``format``, OpenAI ``response_format``), so it always parses."""
+
     max_tokens: int | None = None
     temperature: float | None = None
     stop: tuple[str, ...] = ()
     timeout: float | None = None
+    json_schema: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import atexit
 import codecs
+import json
 import os
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,16 @@ def _close_models() -> None:
     for llama in _loaded.values():
         llama.close()
     _loaded.clear()
+
+
+@cache
+def json_grammar(schema: str) -> Any:
+    """llama.cpp's grammar for compact JSON that ``schema`` accepts, built once per schema: the
+    optional spaces between tokens are left out, so no generated token is spent on layout."""
+    from llama_cpp.llama_grammar import LlamaGrammar, json_schema_to_gbnf
+
+    rules = json_schema_to_gbnf(schema).replace('space ::= " "?', 'space ::= ""')
+    return LlamaGrammar.from_string(rules, verbose=False)
 
 
 @dataclass(frozen=True)
@@ -317,7 +328,9 @@ class EmbeddedProvider:
         temperature = DEFAULT_TEMPERATURE if options.temperature is None else options.temperature
         finish: FinishReason = "length"
         generated = 0
-        for token in llama.generate(prompt.tokens, temp=temperature, top_p=0.95, top_k=40, reset=True):
+        grammar = None if options.json_schema is None else json_grammar(json.dumps(options.json_schema))
+        tokens = llama.generate(prompt.tokens, temp=temperature, top_p=0.95, top_k=40, reset=True, grammar=grammar)
+        for token in tokens:
             if cancelled.is_set():
                 return
             if llama.token_eos() == token or token in self._end_tokens:

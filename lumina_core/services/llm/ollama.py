@@ -90,6 +90,7 @@ class OllamaProvider(ServerBudget):
                 messages=[{"role": m.role, "content": m.content} for m in messages],
                 stream=True,
                 options=_options(options),
+                format=dict(options.json_schema) if options.json_schema is not None else None,
             )
             # the last part is held until the body has been read to its end, so the
             # connection goes back to the client's pool instead of being closed

@@ -199,6 +199,9 @@ def _body(messages: Sequence[Message], model: str, options: GenerationOptions) -
         body["temperature"] = options.temperature
     if options.stop:
         body["stop"] = list(options.stop)
+    if options.json_schema is not None:
+        schema = {"name": "reply", "schema": dict(options.json_schema), "strict": True}
+        body["response_format"] = {"type": "json_schema", "json_schema": schema}
     return body
 
 

@@ -87,10 +87,12 @@ class LLMService:
         temperature: float | None = None,
         stop: Sequence[str] | None = None,
         timeout: float | None = None,
+        json_schema: Mapping[str, Any] | None = None,
     ) -> AsyncIterator[ChatChunk]:
-        """Stream a reply: text chunks, then one final chunk with finish reason and usage."""
+        """Stream a reply: text chunks, then one final chunk with finish reason and usage.
+        With ``json_schema``, the reply is JSON that this schema accepts."""
         provider, name = await self.resolve(model)
-        options = GenerationOptions(max_tokens, temperature, tuple(stop or ()), timeout or self._timeout)
+        options = GenerationOptions(max_tokens, temperature, tuple(stop or ()), timeout or self._timeout, json_schema)
         async for chunk in provider.stream(as_messages(messages), name, options):
             yield chunk
 
@@ -103,10 +105,12 @@ class LLMService:
         temperature: float | None = None,
         stop: Sequence[str] | None = None,
         timeout: float | None = None,
+        json_schema: Mapping[str, Any] | None = None,
     ) -> ChatResult:
-        """The whole reply at once (a provider's own non-streamed call when it has one)."""
+        """The whole reply at once (a provider's own non-streamed call when it has one).
+        With ``json_schema``, the reply is JSON that this schema accepts."""
         provider, name = await self.resolve(model)
-        options = GenerationOptions(max_tokens, temperature, tuple(stop or ()), timeout or self._timeout)
+        options = GenerationOptions(max_tokens, temperature, tuple(stop or ()), timeout or self._timeout, json_schema)
         complete = getattr(provider, "complete", None)
         if complete is not None:
             return await complete(as_messages(messages), name, options)

@@ -1,0 +1,206 @@
+"""The router's decision: its overhead with the embedded model, its fast path, and how often it
+picks the right tool with the right arguments, beside a keyword-matching baseline.
+
+Ten tools and the project's own set of 46 messages (four per tool, six that no tool fits), each
+with the expected tool and the arguments that matter. For every message:
+
+* the **router** decides (shortlist, then the router model constrained by JSON Schemas);
+* the **keyword baseline** takes the shortlist's best tool (the same word matching, no model) and
+  fills arguments by rule: an enum value named in the message, the first number, else the
+  words after the last preposition.
+
+Decision overhead is the router's time per message on the model path; the fast path is timed on
+messages no tool shares a word with. The run is bounded by ``--max-seconds`` (messages not
+reached are reported as such).
+
+    .venv/bin/python -m ops.bench.router
+    .venv/bin/python -m ops.bench.router --max-seconds 120 --threads 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import time
+from typing import Any
+
+from lumina_core.services.llm import LLMService
+from lumina_core.services.llm.embedded import EmbeddedProvider, LlamaOptions
+from lumina_router_tools.definitions import ToolSpec
+from lumina_router_tools.router import Router
+from lumina_router_tools.vocabulary import shortlist
+
+
+def _tool(name: str, description: str, **properties: dict[str, Any]) -> ToolSpec:
+    schema = {"type": "object", "properties": properties, "required": list(properties)}
+    return ToolSpec(name, description, schema, "http")
+
+
+def _s(description: str) -> dict[str, Any]:
+    return {"type": "string", "description": description}
+
+
+TOOLS = [
+    _tool("weather", "Current weather forecast and temperature for a city.", city=_s("City name")),
+    _tool("stock_price", "Latest share price of a company on the stock market.", company=_s("Company name")),
+    _tool("calendar_add", "Add an event or appointment to the user's calendar.", title=_s("What the event is"),
+          day=_s("Day of the event")),
+    _tool("send_email", "Send an email message to a person.", to=_s("Name of the recipient"),
+          subject=_s("Subject of the email")),
+    _tool("translate", "Translate a text into another language.", text=_s("The text to translate"),
+          language=_s("Target language")),
+    _tool("currency_convert", "Convert an amount of money into another currency.",
+          amount={"type": "number", "description": "Amount of money"}, currency=_s("Target currency")),
+    _tool("set_timer", "Set a countdown timer or alarm for a number of minutes.",
+          minutes={"type": "integer", "description": "Minutes"}),
+    _tool("news_headlines", "Latest news headlines about a topic.", topic=_s("News topic")),
+    _tool("flight_status", "Departure and arrival status of a flight.", flight=_s("Flight number")),
+    _tool("recipe_search", "Find cooking recipes for a dish.", dish=_s("Dish to cook")),
+]
+
+#: (message, expected tool or None, the arguments that must match)
+CASES: list[tuple[str, str | None, dict[str, Any]]] = [
+    ("What is the weather forecast in Paris?", "weather", {"city": "Paris"}),
+    ("Will it rain in Tokyo today? Check the weather.", "weather", {"city": "Tokyo"}),
+    ("weather in Berlin", "weather", {"city": "Berlin"}),
+    ("How cold is the temperature in Oslo right now?", "weather", {"city": "Oslo"}),
+    ("What is the share price of Apple?", "stock_price", {"company": "Apple"}),
+    ("How is Tesla stock doing on the market?", "stock_price", {"company": "Tesla"}),
+    ("stock price for Microsoft", "stock_price", {"company": "Microsoft"}),
+    ("Give me the latest Nvidia share price", "stock_price", {"company": "Nvidia"}),
+    ("Add a dentist appointment to my calendar on Friday", "calendar_add", {"day": "Friday"}),
+    ("Put the team meeting in my calendar for Monday", "calendar_add", {"day": "Monday"}),
+    ("Calendar: yoga class on Sunday", "calendar_add", {"day": "Sunday"}),
+    ("Add an event to my calendar: dinner with Sam on Saturday", "calendar_add", {"day": "Saturday"}),
+    ("Send an email to Anna about the budget", "send_email", {"to": "Anna"}),
+    ("Email Bob with the subject holidays", "send_email", {"to": "Bob"}),
+    ("Please send an email message to Carla about the report", "send_email", {"to": "Carla"}),
+    ("Write an email to David: subject invoice", "send_email", {"to": "David"}),
+    ("Translate good morning into French", "translate", {"language": "French"}),
+    ("How do you say thank you in Spanish? Translate it", "translate", {"language": "Spanish"}),
+    ("Translate 'where is the station' to German", "translate", {"language": "German"}),
+    ("Please translate this text into Italian: I love pizza", "translate", {"language": "Italian"}),
+    ("Convert 100 dollars to euros", "currency_convert", {"amount": 100}),
+    ("How much is 50 pounds in yen? Convert the currency", "currency_convert", {"amount": 50}),
+    ("currency convert 20 euros to dollars", "currency_convert", {"amount": 20}),
+    ("Convert 75 francs into another currency: euros", "currency_convert", {"amount": 75}),
+    ("Set a timer for 10 minutes", "set_timer", {"minutes": 10}),
+    ("Start a countdown timer of 5 minutes", "set_timer", {"minutes": 5}),
+    ("Timer: 25 minutes", "set_timer", {"minutes": 25}),
+    ("Set an alarm in 3 minutes", "set_timer", {"minutes": 3}),
+    ("What are the latest news headlines about football?", "news_headlines", {"topic": "football"}),
+    ("Show me news about the election", "news_headlines", {"topic": "election"}),
+    ("headlines on climate", "news_headlines", {"topic": "climate"}),
+    ("Any news today about space?", "news_headlines", {"topic": "space"}),
+    ("What is the status of flight BA123?", "flight_status", {"flight": "BA123"}),
+    ("Has flight LH400 departed?", "flight_status", {"flight": "LH400"}),
+    ("flight status AF1234", "flight_status", {"flight": "AF1234"}),
+    ("When does flight KL605 arrive?", "flight_status", {"flight": "KL605"}),
+    ("Find me a recipe for lasagna", "recipe_search", {"dish": "lasagna"}),
+    ("How do I cook risotto? Search recipes", "recipe_search", {"dish": "risotto"}),
+    ("recipes for pancakes", "recipe_search", {"dish": "pancakes"}),
+    ("I want to cook a curry, find a recipe", "recipe_search", {"dish": "curry"}),
+    ("Tell me a joke", None, {}),
+    ("Who wrote Hamlet?", None, {}),
+    ("Hello, how are you?", None, {}),
+    ("Explain photosynthesis simply", None, {}),
+    ("What did I tell you about my sister?", None, {}),
+    ("Write a haiku about autumn", None, {}),
+]
+
+_PREPOSITIONS = re.compile(r"\b(?:in|for|to|into|about|of|on|with|at)\s+(.+)$", re.IGNORECASE)
+
+
+def keyword_baseline(message: str) -> tuple[str | None, dict[str, Any]]:
+    """The best shortlisted tool, arguments by rule (what a router without a model can do)."""
+    found = shortlist(message, TOOLS, 1)
+    if not found:
+        return None, {}
+    spec = found[0].spec
+    arguments: dict[str, Any] = {}
+    for name, prop in spec.input_schema["properties"].items():
+        if prop["type"] in ("number", "integer"):
+            number = re.search(r"\d+(?:\.\d+)?", message)
+            if number:
+                arguments[name] = float(number.group())
+        else:
+            tail = _PREPOSITIONS.findall(message)
+            capitals = re.findall(r"\b[A-Z][A-Za-z0-9]+\b", message[1:])
+            arguments[name] = (capitals[-1] if capitals else (tail[-1] if tail else message)).strip(" ?.!'")
+    return spec.name, arguments
+
+
+def _same(expected: Any, got: Any) -> bool:
+    if isinstance(expected, (int, float)):
+        try:
+            return float(got) == float(expected)
+        except (TypeError, ValueError):
+            return False
+    return isinstance(got, str) and expected.casefold() in got.casefold().strip(" ?.!'\"")
+
+
+def right(expected_tool: str | None, expected_args: dict[str, Any], tool: str | None, arguments: dict[str, Any]) -> bool:
+    return tool == expected_tool and all(_same(v, arguments.get(k)) for k, v in expected_args.items())
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
+
+
+async def run(max_seconds: float, threads: int | None) -> None:
+    options = LlamaOptions(threads=threads) if threads else LlamaOptions()
+    llm = LLMService([EmbeddedProvider(options=options)])
+    router = Router(llm, timeout_s=max_seconds)
+    await llm.chat([{"role": "user", "content": "hi"}], max_tokens=1)  # load the model first
+
+    fast = [m for m, tool, _ in CASES if not shortlist(m, TOOLS)]
+    fast_times = []
+    for _ in range(50):
+        for message in fast:
+            started = time.perf_counter()
+            await router.decide(message, TOOLS)
+            fast_times.append(time.perf_counter() - started)
+    baseline_times = []
+    for message, _, _ in CASES:
+        started = time.perf_counter()
+        keyword_baseline(message)
+        baseline_times.append(time.perf_counter() - started)
+
+    deadline = time.monotonic() + max_seconds
+    model_times, router_right, baseline_right, done = [], 0, 0, 0
+    for message, tool, expected in CASES:
+        if time.monotonic() > deadline:
+            break
+        decision = await router.decide(message, TOOLS)
+        call = decision.calls[0] if decision.calls else None
+        router_right += right(tool, expected, call.name if call else None, dict(call.arguments) if call else {})
+        baseline_right += right(tool, expected, *keyword_baseline(message))
+        if decision.path == "model":
+            model_times.append(decision.duration_ms / 1000)
+        done += 1
+
+    print(f"tools: {len(TOOLS)}, messages: {len(CASES)} ({done} evaluated within {max_seconds:g} s)")
+    print(f"fast path p50: {percentile(fast_times, 0.5) * 1e6:.1f} µs ({len(fast)} messages x 50)")
+    print(f"keyword baseline p50: {percentile(baseline_times, 0.5) * 1e6:.1f} µs")
+    if model_times:
+        p50 = percentile(model_times, 0.5)
+        print(f"decision overhead with the embedded model: p50 {p50 * 1000:.0f} ms, "
+              f"p95 {percentile(model_times, 0.95) * 1000:.0f} ms ({len(model_times)} decisions on the model path; "
+              f"{p50 / max(percentile(baseline_times, 0.5), 1e-9):,.0f}x the keyword baseline)")
+    print(f"tool-choice accuracy (tool and arguments): router {router_right / max(done, 1):.2f}, "
+          f"keyword baseline {baseline_right / max(done, 1):.2f} "
+          f"(ratio {router_right / max(baseline_right, 1):.2f}) over {done} messages")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--max-seconds", type=float, default=600.0, help="Bound on the model-path part of the run.")
+    parser.add_argument("--threads", type=int, default=None, help="llama.cpp threads (default: the host's).")
+    args = parser.parse_args()
+    asyncio.run(run(args.max_seconds, args.threads))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,186 @@
+"""The router: per message, whether to use the brain and which tools to call, with what.
+
+Three steps, cheapest first:
+
+1. **Fast path** (microseconds): when no tool shares a content word with the message (see
+   :mod:`vocabulary`), no tool can apply and the model is not asked.
+2. **Shortlist**: the few tools sharing the rarest words, best first.
+3. **Router model** (embedded SmolLM2 unless configured): it reads the shortlist and answers
+   JSON constrained to a JSON Schema built from those tools (a llama.cpp grammar, Ollama's
+   ``format``, OpenAI's ``response_format``), so its answer always parses and names only real
+   tools with arguments of the right shape.
+
+A router model that fails or times out is no reason to fail the chat: the decision then calls
+no tool and says why.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import orjson
+from prometheus_client import Counter, Histogram
+
+from lumina_core.contract import ToolCall
+from lumina_core.errors import LuminaError
+from lumina_router_tools.calls import new_call
+from lumina_router_tools.definitions import ToolSpec
+from lumina_router_tools.vocabulary import Candidate, shortlist
+
+log = logging.getLogger("lumina.router_tools.router")
+
+Path = Literal["fast", "model", "fallback"]
+#: ``auto``: the router decides; ``required``: at least one tool; ``none``: no tool; else a tool name.
+Choice = str
+NONE = "none"
+DECISIONS = Counter("lumina_router_decisions_total", "Router decisions, by path taken.", ["path"])
+DECISION_SECONDS = Histogram(
+    "lumina_router_decision_seconds", "Time to decide, by path taken.", ["path"],
+    buckets=(0.0001, 0.001, 0.01, 0.05, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5),
+)
+PROMPT = (
+    "You choose the tool that answers the user's message and fill in its arguments with words from the "
+    "message. Choose none when no tool fits.\nTools:\n{tools}"
+)
+#: Words by which a message speaks of the user or of what was said before: the brain knows that.
+PERSONAL = frozenset("i me my mine we us our ours remember remind told said last earlier yesterday".split())
+
+
+@dataclass(frozen=True)
+class Decision:
+    use_brain: bool
+    calls: tuple[ToolCall, ...]
+    reasons: tuple[str, ...]
+    path: Path
+    candidates: tuple[str, ...] = ()
+    duration_ms: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "use_brain": self.use_brain,
+            "tools": [{"id": c.id, "name": c.name, "arguments": dict(c.arguments)} for c in self.calls],
+            "reasons": list(self.reasons), "path": self.path, "candidates": list(self.candidates),
+            "duration_ms": self.duration_ms,
+        }
+
+
+class Router:
+    """Decides with the ``llm`` service's ``chat`` (``json_schema`` constrained)."""
+
+    def __init__(self, llm: Any, *, model: str | None = None, shortlist_size: int = 3, timeout_s: float = 20.0) -> None:
+        self._llm = llm
+        self._model = model
+        self._size = shortlist_size
+        self._timeout = timeout_s
+
+    async def decide(self, message: str, tools: Sequence[ToolSpec], *, choice: Choice = "auto") -> Decision:
+        started = time.perf_counter()
+        decision = await self._decide(message, tools, choice)
+        elapsed = time.perf_counter() - started
+        DECISIONS.labels(decision.path).inc()
+        DECISION_SECONDS.labels(decision.path).observe(elapsed)
+        return Decision(**{**decision.__dict__, "duration_ms": round(elapsed * 1000, 3)})
+
+    async def _decide(self, message: str, tools: Sequence[ToolSpec], choice: Choice) -> Decision:
+        if choice == NONE or not tools:
+            why = "tool_choice is none" if choice == NONE else "no tool is available"
+            return Decision(True, (), (why,), "fast")
+        candidates = self._candidates(message, tools, choice)
+        if not candidates:
+            return Decision(True, (), ("no tool shares a word with the message, so none can apply",), "fast")
+        names = tuple(c.spec.name for c in candidates)
+        try:
+            answer = await self._ask(message, candidates, allow_none=choice == "auto")
+        except (LuminaError, ValueError, RuntimeError) as exc:
+            log.warning("the router model failed, no tool is called: %s", exc)
+            reason = f"the router model failed ({getattr(exc, 'message', exc)}), so no tool is called"
+            return Decision(True, (), (reason,), "fallback", names)
+        return self._decision_of(message, answer, candidates)
+
+    def _candidates(self, message: str, tools: Sequence[ToolSpec], choice: Choice) -> list[Candidate]:
+        if choice not in ("auto", "required"):
+            return [Candidate(spec, 0.0, ()) for spec in tools if spec.name == choice]
+        found = shortlist(message, tools, self._size)
+        if not found and choice == "required":
+            return [Candidate(spec, 0.0, ()) for spec in tools[: self._size * 2]]
+        return found
+
+    async def _ask(self, message: str, candidates: Sequence[Candidate], *, allow_none: bool) -> dict[str, Any]:
+        """Two short constrained answers to one prompt: the tool's name (a JSON string among the
+        candidates' names), then its arguments (JSON of the tool's own schema). The second reads
+        the same prompt, so llama.cpp reuses its evaluation and only generates."""
+        tools = "\n".join(_line(c.spec) for c in candidates) + ("\n- none: no tool fits." if allow_none else "")
+        messages = [{"role": "system", "content": PROMPT.format(tools=tools)}, {"role": "user", "content": message}]
+        names = [c.spec.name for c in candidates] + ([NONE] if allow_none else [])
+        chosen = names[0] if len(names) == 1 else await self._generate(messages, {"enum": names})
+        spec = next((c.spec for c in candidates if c.spec.name == chosen), None)
+        if spec is None:
+            return {"tool": NONE}
+        if not spec.input_schema.get("properties"):
+            return {"tool": chosen, "arguments": {}}
+        return {"tool": chosen, "arguments": await self._generate(messages, bounded(spec.input_schema))}
+
+    async def _generate(self, messages: list[dict[str, str]], schema: Mapping[str, Any]) -> Any:
+        result = await self._llm.chat(messages, model=self._model, temperature=0.0, max_tokens=96,
+                                      timeout=self._timeout, json_schema=schema)
+        try:
+            return orjson.loads(result.text)
+        except orjson.JSONDecodeError as exc:
+            raise ValueError(f"its answer is not JSON ({exc}): {result.text[:120]!r}") from None
+
+    def _decision_of(self, message: str, answer: Mapping[str, Any], candidates: Sequence[Candidate]) -> Decision:
+        by_name = {c.spec.name: c for c in candidates}
+        chosen = answer.get("tool")
+        listed = ", ".join(f"{c.spec.name} (shares: {', '.join(c.shared)})" if c.shared else c.spec.name for c in candidates)
+        reasons = [f"shortlisted by the words they share with the message: {listed}"]
+        if chosen in by_name:
+            arguments = answer.get("arguments")
+            calls: tuple[ToolCall, ...] = (new_call(chosen, arguments if isinstance(arguments, dict) else {}),)
+            reasons.append(f"the router model chose {chosen}")
+        else:
+            calls = ()
+            reasons.append("the router model found that no tool fits")
+        use_brain, why = brain_verdict(message, calls)
+        reasons.append(why)
+        return Decision(use_brain, calls, tuple(reasons), "model", tuple(by_name))
+
+
+def brain_verdict(message: str, calls: Sequence[ToolCall]) -> tuple[bool, str]:
+    """Whether the brain (memory and knowledge context) joins the answer, and why."""
+    if not calls:
+        return True, "no tool answers it, so the brain (memory and knowledge) does"
+    personal = sorted(PERSONAL & set(re.findall(r"[a-z]+", message.lower())))
+    if personal:
+        return True, f"it speaks of the user ({', '.join(personal)}), so the brain joins the tools"
+    return False, "the tools answer it; the brain is not needed"
+
+
+def _line(spec: ToolSpec) -> str:
+    properties = spec.input_schema.get("properties") or {}
+    arguments = ", ".join(
+        f"{name}" + (f" ({prop['description']})" if isinstance(prop, Mapping) and prop.get("description") else "")
+        for name, prop in properties.items()
+    )
+    return f"- {spec.name}({arguments}): {spec.description}"
+
+
+def bounded(schema: Any) -> Any:
+    """A copy of ``schema`` that a grammar can end quickly: objects take only their listed
+    properties, and annotations the grammar does not need are dropped (a string's length limit
+    is the reply's token limit: ``maxLength`` unrolls into a rule per character)."""
+    if isinstance(schema, list):
+        return [bounded(item) for item in schema]
+    if not isinstance(schema, Mapping):
+        return schema
+    dropped = ("description", "title", "examples", "default", "$schema", "maxLength", "minLength")
+    kept = {k: bounded(v) for k, v in schema.items() if k not in dropped}
+    if kept.get("type") == "object" or "properties" in kept:
+        kept.setdefault("properties", {})
+        kept["properties"] = {name: bounded(prop) for name, prop in schema.get("properties", {}).items()}
+        kept["additionalProperties"] = False
+    return kept

@@ -1,0 +1,94 @@
+"""The router: a fast path that asks no model when no tool can apply, and the router model's
+answers constrained to the tools' JSON Schemas."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from lumina_router_tools.definitions import ToolSpec
+from lumina_router_tools.router import Router, bounded
+from lumina_router_tools.vocabulary import shortlist
+
+CITY = {"type": "object", "properties": {"city": {"type": "string", "description": "City name"}}, "required": ["city"]}
+WEATHER = ToolSpec("weather", "Current weather forecast and temperature for a city.", CITY, "http")
+CALENDAR = ToolSpec("calendar_add", "Add an event to the user's calendar.", {
+    "type": "object", "properties": {"title": {"type": "string"}, "day": {"type": "string"}}, "required": ["title"]}, "http")
+STOCKS = ToolSpec("stock_price", "The latest share price of a company on the stock market.", {
+    "type": "object", "properties": {"ticker": {"type": "string"}}, "required": ["ticker"]}, "http")
+
+
+class NoModel:
+    """An llm service that must not be asked (the fast path never calls it)."""
+
+    async def chat(self, *args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the fast path asked the model")
+
+
+async def test_the_fast_path_asks_no_model_and_takes_well_under_a_millisecond() -> None:
+    router = Router(NoModel())
+    tools = [WEATHER, CALENDAR, STOCKS]
+    await router.decide("Tell me a story about dragons", tools)
+    started = time.perf_counter()
+    for _ in range(200):
+        decision = await router.decide("Tell me a story about dragons", tools)
+    per_decision = (time.perf_counter() - started) / 200
+    assert decision.path == "fast" and decision.calls == () and decision.use_brain
+    assert "no tool shares a word" in decision.reasons[0]
+    assert per_decision < 0.001
+
+
+async def test_no_tools_or_tool_choice_none_decides_at_once() -> None:
+    router = Router(NoModel())
+    assert (await router.decide("weather in Paris", [])).path == "fast"
+    assert (await router.decide("weather in Paris", [WEATHER], choice="none")).calls == ()
+
+
+def test_the_shortlist_ranks_tools_by_the_rare_words_they_share() -> None:
+    found = shortlist("What's the share price of Apple?", [WEATHER, CALENDAR, STOCKS])
+    assert [c.spec.name for c in found] == ["stock_price"]
+    assert set(found[0].shared) >= {"price", "share"}
+
+
+def test_the_grammar_schema_is_strict_and_bounded() -> None:
+    schema = bounded({"type": "object", "description": "x", "properties": {"q": {"type": "string", "maxLength": 9999}}})
+    assert schema == {"type": "object", "properties": {"q": {"type": "string"}}, "additionalProperties": False}
+
+
+@pytest.fixture(scope="module")
+def llm() -> Any:
+    from lumina_core.services.llm import LLMService
+    from lumina_core.services.llm.embedded import EmbeddedProvider
+
+    return LLMService([EmbeddedProvider()])
+
+
+@pytest.mark.timeout(600)
+async def test_the_router_model_picks_the_tool_and_fills_its_arguments(llm: Any) -> None:
+    router = Router(llm, timeout_s=300)
+    decision = await router.decide("What is the weather forecast in Paris?", [WEATHER, CALENDAR, STOCKS])
+    assert decision.path == "model"
+    assert [(c.name, dict(c.arguments)) for c in decision.calls] == [("weather", {"city": "Paris"})]
+    assert not decision.use_brain and decision.candidates == ("weather",)
+
+
+@pytest.mark.timeout(600)
+async def test_a_forced_tool_gets_arguments_of_its_schema(llm: Any) -> None:
+    router = Router(llm, timeout_s=300)
+    decision = await router.decide("Book the dentist on Friday", [WEATHER, CALENDAR], choice="calendar_add")
+    [call] = decision.calls
+    assert call.name == "calendar_add" and isinstance(call.arguments.get("title"), str)
+
+
+async def test_a_router_model_that_fails_calls_no_tool_and_says_why() -> None:
+    class Broken:
+        async def chat(self, *args: Any, **kwargs: Any) -> Any:
+            from lumina_core.services.llm import ProviderUnavailable
+
+            raise ProviderUnavailable("the model server is down")
+
+    decision = await Router(Broken()).decide("weather in Paris", [WEATHER])
+    assert decision.path == "fallback" and decision.calls == ()
+    assert "the model server is down" in decision.reasons[0]
