@@ -39,7 +39,7 @@ class Alerts:
 
     @property
     def availability_topic(self) -> str:
-        return f"{self.prefix}/status"
+        return availability_topic(self.prefix)
 
     async def motion_started(self, camera: Camera, event: MotionEvent, thumbnail: bytes) -> None:
         payload = alert_payload(event)
@@ -86,6 +86,11 @@ class Alerts:
         for task in list(self._pending):
             task.cancel()
         await asyncio.gather(*self._pending, return_exceptions=True)
+
+
+def availability_topic(prefix: str) -> str:
+    """Where Lumina says ``online`` / ``offline`` (its MQTT last will)."""
+    return f"{prefix.strip('/')}/status"
 
 
 def alert_payload(event: MotionEvent) -> dict[str, Any]:

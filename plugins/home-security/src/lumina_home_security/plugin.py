@@ -8,6 +8,7 @@ delays or fails the host.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,8 +17,9 @@ from fastapi import APIRouter
 
 from lumina_core.context import PluginContext
 from lumina_core.contract import HealthCheck, PeriodicJob
+from lumina_core.errors import LuminaError
 from lumina_core.hookspecs import hookimpl
-from lumina_home_security.alerts import Alerts
+from lumina_home_security.alerts import Alerts, availability_topic
 from lumina_home_security.cameras import CameraBook
 from lumina_home_security.events import EventLog
 from lumina_home_security.monitor import Monitor
@@ -29,6 +31,7 @@ from lumina_home_security.vault import Vault
 from lumina_home_security.webhooks import AllowList
 
 DAY_S = 86_400.0
+log = logging.getLogger("lumina.plugin.home-security")
 
 
 @dataclass
@@ -44,7 +47,10 @@ class Security:
         """Yesterday's summary for every owner of a camera, then forget events past retention."""
         yesterday = (datetime.now(self.settings.zone) - timedelta(days=1)).date()
         for owner in sorted(self.monitor.owners()):
-            await self.summaries.write(owner, yesterday)
+            try:
+                await self.summaries.write(owner, yesterday)
+            except LuminaError as exc:  # the model is away: the others' summaries and the clean-up still happen
+                log.warning("no summary of %s for %s: %s", yesterday, owner, exc.message)
         await asyncio.to_thread(self.monitor.events.forget_before, time.time() - self.settings.retention_days * DAY_S)
 
 
@@ -62,7 +68,7 @@ async def startup(ctx: PluginContext) -> None:
         ctx.on_stop(store.close)
     mqtt = None
     if settings.mqtt_url:
-        mqtt = MqttLink(settings.mqtt_url, availability_topic=f"{settings.mqtt_prefix.strip('/')}/status",
+        mqtt = MqttLink(settings.mqtt_url, availability_topic=availability_topic(settings.mqtt_prefix),
                         on_connect=lambda: monitor.announce_all())
     alerts = Alerts(publish=ctx.publish, mqtt=mqtt, http=ctx.http, prefix=settings.mqtt_prefix,
                     discovery_prefix=settings.discovery_prefix, webhooks=list(settings.webhooks),
