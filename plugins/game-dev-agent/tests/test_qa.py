@@ -70,13 +70,14 @@ async def test_an_empty_or_oversized_question_is_refused(gamedev_host, unity_pro
 
 
 async def test_the_model_may_word_the_answer_from_the_same_citations(gamedev_host, unity_project, kit) -> None:
-    async with gamedev_host() as host:
+    async with gamedev_host(llm_timeout=900.0) as host:  # the embedded model on 2 shared cores: slow, not wrong
         project = await kit.register(host, unity_project)
         question = "Where is the player's jump height set?"
         plain = await ask(host, project["id"], question)
         response = await host.client.post(f"/gamedev/projects/{project['id']}/ask",
                                           json={"question": question, "phrase": True})
         phrased = response.json()
-        assert phrased["mode"] == "phrased" and phrased["answer"].strip() and phrased["model"]
+        assert phrased["mode"] == "phrased", phrased.get("phrasing_error")
+        assert phrased["answer"].strip() and phrased["model"]
         assert phrased["extractive_answer"] == plain["answer"]
         assert phrased["citations"] == plain["citations"]

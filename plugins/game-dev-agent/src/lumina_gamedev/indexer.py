@@ -64,10 +64,16 @@ class Indexer:
     def __init__(self, store: ProjectStore, knowledge: Callable[[], Any]) -> None:
         self.store = store
         self.knowledge = knowledge
+        self._locks: dict[str, asyncio.Lock] = {}
 
     async def index(self, project: Project, paths: Iterable[Path] | None = None) -> IndexReport:
         """Bring the index in step with the project's files: all of them, or only ``paths``
-        (those the watcher saw change; a path that no longer exists is removed)."""
+        (those the watcher saw change; a path that no longer exists is removed). One pass at a
+        time per project: a save during a full pass waits for it, then finds little to do."""
+        async with self._locks.setdefault(project.id, asyncio.Lock()):
+            return await self._index(project, paths)
+
+    async def _index(self, project: Project, paths: Iterable[Path] | None) -> IndexReport:
         started = time.perf_counter()
         engine = ENGINES[project.engine]
         known = self.store.digests(project.id)

@@ -63,7 +63,8 @@ class _State:
     indexer: Indexer
     qa: ProjectQA
     watchers: Watchers
-    jobs: set[asyncio.Task[None]]
+    #: Each project's first (or catch-up) indexing, running in the background.
+    jobs: dict[str, asyncio.Task[None]]
 
 
 _state = _State()
@@ -75,7 +76,7 @@ async def startup(ctx: PluginContext) -> None:
     _state.indexer = Indexer(_state.store, lambda: ctx.service("knowledge"))
     _state.qa = ProjectQA(_state.store, lambda: ctx.service("knowledge"), lambda: ctx.llm)
     _state.watchers = Watchers(_reindex_changed)
-    _state.jobs = set()
+    _state.jobs = {}
     ctx.on_stop(_state.store.close)
     for project in _state.store.all():
         _follow(project)  # catch up with what changed while the server was down
@@ -84,9 +85,8 @@ async def startup(ctx: PluginContext) -> None:
 @hookimpl
 async def shutdown(ctx: PluginContext) -> None:
     await _state.watchers.stop_all()
-    for job in list(_state.jobs):
-        job.cancel()
-    await asyncio.gather(*_state.jobs, return_exceptions=True)
+    for project_id in list(_state.jobs):
+        await _cancel_job(project_id)
 
 
 async def _reindex_changed(project: Project, paths: set[Path]) -> None:
@@ -98,14 +98,23 @@ async def _reindex_changed(project: Project, paths: set[Path]) -> None:
 def _follow(project: Project) -> None:
     """Index the project in the background, then watch it."""
     job = asyncio.create_task(_index_then_watch(project), name=f"gamedev-index-{project.id}")
-    _state.jobs.add(job)
-    job.add_done_callback(_state.jobs.discard)
+    _state.jobs[project.id] = job
+    job.add_done_callback(lambda _: _state.jobs.pop(project.id, None))
 
 
 async def _index_then_watch(project: Project) -> None:
-    await _index_now(project)
-    if _state.store.get(project.id) is not None:
-        _state.watchers.start(project)
+    try:
+        await _index_now(project)
+    except Exception:
+        return  # logged, and the project's status says why
+    _state.watchers.start(project)
+
+
+async def _cancel_job(project_id: str) -> None:
+    job = _state.jobs.pop(project_id, None)
+    if job is not None:
+        job.cancel()
+        await asyncio.gather(job, return_exceptions=True)
 
 
 async def _index_now(project: Project) -> dict[str, Any]:
@@ -187,6 +196,7 @@ def register_routes(ctx: PluginContext) -> APIRouter:
     @router.delete("/projects/{project_id}", status_code=204, summary="Forget a project and take it out of the index")
     async def delete_project(project_id: str, user: User = Depends(current_user)) -> Response:
         project = _owned(project_id, user)
+        await _cancel_job(project.id)
         await _state.watchers.stop(project.id)
         await _state.indexer.forget(project)
         _state.store.remove(project.id)
