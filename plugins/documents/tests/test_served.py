@@ -18,6 +18,8 @@ import pytest
 from lumina_core.testing import LuminaProcess
 
 LUMINA = str(Path(sys.executable).with_name("lumina"))
+#: A server process and several CLI processes, each loading Lumina: more than the default limit.
+pytestmark = pytest.mark.timeout(600)
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +60,8 @@ def test_files_add_uploads_waits_until_ready_and_says_what_it_indexed(server, ac
     assert "indexing" in done.stderr  # the progress bar's label
     again = cli(server, account["token"], "add", str(note), "--json")
     assert again.returncode == 0 and '"state": "ready"' in again.stdout and "already in brain" in again.stderr
+    listed = cli(server, account["token"], "list")
+    assert listed.returncode == 0 and "ready" in listed.stdout and "heron.pdf" in listed.stdout
 
 
 def test_files_add_says_when_no_server_answers(kit, tmp_path):

@@ -61,6 +61,33 @@ def add_command(paths: tuple[Path, ...], brain_id: str, no_wait: bool, timeout: 
         sys.exit(1)
 
 
+@files_group.command("list")
+@click.option("--brain", "brain_id", default=None, help="Only the files of this brain.")
+@click.option("--json", "as_json", is_flag=True, help="Print the records as JSON.")
+def list_command(brain_id: str | None, as_json: bool) -> None:
+    """Your files and notes on the server, newest first (the first 500).
+
+    \b
+    Example:  lumina files list --brain work
+    """
+    from lumina_cli.main import server_headers, settings_or_exit
+
+    settings = settings_or_exit()
+    params = {"limit": 500, **({"brain_id": brain_id} if brain_id else {})}
+    try:
+        response = httpx.get(f"{settings.url}/files", params=params, headers=server_headers(settings), timeout=30.0)
+    except httpx.TransportError as exc:
+        raise click.ClickException(f"no server answers at {settings.url} ({exc}): start it with "
+                                   "`lumina serve`, or set LUMINA_URL") from None
+    records = _json_or_exit(response)["items"]
+    if as_json:
+        click.echo(json.dumps(records, indent=2))
+        return
+    for record in records:
+        click.echo(f"{record['id']}  {record['brain_id']:<12} {record['state']:<10} {record['pages']:>4} pages "
+                   f"{record['passages']:>5} passages  {record['name']}")
+
+
 def _upload(client: httpx.Client, paths: Sequence[Path], brain_id: str) -> list[dict[str, Any]]:
     with ExitStack() as stack:
         files = [("files", (path.name, stack.enter_context(path.open("rb")))) for path in paths]
