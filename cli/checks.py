@@ -1,12 +1,22 @@
-"""``lumina plugin check``: everything about a plugin folder that can be checked without running it."""
+"""``lumina plugin check``: everything about a plugin that can be checked without starting it.
+
+The manifest and the packaging; and, for a plugin installed here, its own settings through its
+``check_config`` hook (the only step that imports its code).
+"""
 
 from __future__ import annotations
 
 import tomllib
 from pathlib import Path
 
+import pluggy
+
+from lumina_core import hookspecs
+from lumina_core.errors import ConfigurationError
+from lumina_core.kernel import Kernel
 from lumina_core.plugins.discovery import ENTRY_POINT_GROUP
 from lumina_core.plugins.manifest import MANIFEST_FILE, Manifest, ManifestInvalid, load_manifest
+from lumina_core.settings import load_settings
 
 SEARCH_DEPTH = 3
 
@@ -21,12 +31,33 @@ def check_plugin_path(path: Path) -> tuple[list[str], str]:
     except ManifestInvalid as exc:
         return [str(p) for p in exc.problems], ""
     problems = _packaging_problems(path, manifest) if path.is_dir() else []
+    problems += setting_problems(manifest.name)
     endpoints, permissions = len(manifest.endpoints), len(manifest.permissions)
     summary = (
         f"ok: {manifest.name} {manifest.version} "
         f"({endpoints} endpoint{'s' * (endpoints != 1)}, {permissions} permission{'s' * (permissions != 1)})"
     )
     return problems, summary
+
+
+def setting_problems(name: str) -> list[str]:
+    """What an installed plugin finds wrong with its own settings (its ``check_config`` hook),
+    with the settings a server here would give it; nothing for a plugin not installed yet."""
+    try:
+        kernel = Kernel(load_settings())
+        record = next((r for r in kernel.survey() if r.name == name and r.source is not None), None)
+        if record is None or record.manifest is None:
+            return []
+        config = kernel.config_for(record)
+    except ConfigurationError as exc:
+        return [exc.message]
+    manager = pluggy.PluginManager(hookspecs.PROJECT)
+    manager.add_hookspecs(hookspecs)
+    try:
+        manager.register(record.source.load(), name=name)
+    except Exception as exc:  # noqa: BLE001 - reported as a problem, like any other
+        return [f"{name}: its code could not be imported to check its settings: {type(exc).__name__}: {exc}"]
+    return [line for lines in manager.hook.check_config(config=config) for line in lines or ()]
 
 
 def _find_manifest(folder: Path) -> Path | None:

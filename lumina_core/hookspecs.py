@@ -170,6 +170,16 @@ def shutdown(ctx: PluginContext) -> None:
 
 
 @hookspec
+def check_config(config: Mapping[str, Any]) -> Iterable[str] | None:
+    """Problems with the plugin's settings that the manifest's ``config`` schema cannot see (a
+    file a setting names, say a goal file), one line each: ``file: field.path: message``.
+
+    Called by ``lumina plugin check`` with the plugin's effective settings, when no server may be
+    running, so no context is available; ``startup`` should refuse the same problems.
+    """
+
+
+@hookspec
 def register_commands(cli: click.Group) -> None:
     """Add sub-commands to the ``lumina`` command line (``lumina memory rebuild`` ...).
 

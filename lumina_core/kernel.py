@@ -18,6 +18,7 @@ from typing import Any
 
 import jsonschema
 import pluggy
+import yaml
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 from starlette.requests import Request
@@ -358,7 +359,7 @@ class Kernel:
     async def _start(self, record: PluginRecord) -> bool:
         """Call the start-time hooks and bind their results; on any error, undo and mark failed."""
         try:
-            context = PluginContext(self, record.manifest, self._config_for(record), trusted=record.builtin)
+            context = PluginContext(self, record.manifest, self.config_for(record), trusted=record.builtin)
         except LuminaError as exc:
             self._unregister(record)
             return self._failed(record, exc.message)
@@ -520,11 +521,13 @@ class Kernel:
             raise Conflict(f"'{name}' is part of lumina-core and cannot be switched off or reloaded")
         return record
 
-    def _config_for(self, record: PluginRecord) -> dict[str, Any]:
+    def config_for(self, record: PluginRecord) -> dict[str, Any]:
         """The plugin's settings with schema defaults filled in, checked against its schema."""
         schema = dict(record.manifest.config_schema) if record.manifest else {}
         config = dict(self.settings.plugin_config.get(record.name, {}))
         for key, spec in schema.get("properties", {}).items():
+            if isinstance(config.get(key), str) and spec.get("type", "string") != "string":
+                config[key] = _typed(config[key])
             if "default" in spec:
                 config.setdefault(key, spec["default"])
         errors = list(jsonschema.Draft202012Validator(schema).iter_errors(config)) if schema else []
@@ -559,6 +562,16 @@ class Kernel:
         ]
         if broken:
             raise StartupFailed("strict mode: some plugins cannot start:\n  " + "\n  ".join(broken))
+
+
+def _typed(text: str) -> Any:
+    """A setting given as text (``LUMINA_PLUGIN_CONFIG__CRAWLER__RATE_LIMIT=50``) read as the YAML
+    value it spells (50, true, [a, b]) for a setting whose schema wants no text; left as text when
+    it spells none."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
 
 
 def _describe(error: BaseException) -> str:

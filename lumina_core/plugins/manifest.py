@@ -125,6 +125,24 @@ def parse_manifest(document: Any, *, label: str, path: Path | None = None) -> Ma
     return _build(document, path)
 
 
+def load_checked_yaml(path: Path, schema: Mapping[str, Any]) -> Any:
+    """A plugin's own YAML file (a goal file, say) read and checked against ``schema`` exactly as
+    manifests are: :class:`ManifestInvalid` with one ``file: field.path: message`` per problem."""
+    label = _display(path)
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ManifestInvalid([Problem(label, "", f"cannot be read: {exc.strerror}")]) from None
+    except yaml.YAMLError as exc:
+        raise ManifestInvalid([Problem(label, "", _yaml_message(exc))]) from None
+    validator = jsonschema.Draft202012Validator(schema, format_checker=_format_checker())
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path)))
+    problems = [Problem(label, where, what) for error in errors for where, what in _explain(error)]
+    if problems:
+        raise ManifestInvalid(problems)
+    return document
+
+
 def manifest_schema() -> dict[str, Any]:
     """The JSON Schema of ``manifest.yml`` (``manifests/plugin.schema.json``)."""
     return json.loads(_schema_text())

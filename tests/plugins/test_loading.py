@@ -121,6 +121,14 @@ async def test_plugin_settings_are_checked_against_the_manifest_schema(host) -> 
         assert "LUMINA_PLUGIN_CONFIG__HELLO__GREETING: 42 is not of type 'string'" in detail["error"]
 
 
+async def test_a_setting_given_as_text_is_read_as_the_value_its_schema_wants(lumina_host) -> None:
+    # LUMINA_PLUGIN_CONFIG__CRAWLER__RATE_LIMIT=50 arrives as the text "50"
+    config = {"crawler": {"rate_limit": "50", "recrawl_days": "0.5", "wiki_api": "http://127.0.0.1:1/w/api.php"}}
+    async with lumina_host(plugins=["knowledge", "crawler"], plugin_config=config) as h:
+        assert h.state("crawler") == "started", h.kernel.get("crawler").error
+        assert h.kernel.get("crawler").context.config == {**config["crawler"], "rate_limit": 50, "recrawl_days": 0.5}
+
+
 async def test_plugin_settings_reach_the_plugin(host) -> None:
     async with host("hello", plugin_config={"hello": {"greeting": "bonjour"}}) as h:
         assert (await h.client.get("/hello/greet")).json() == {"message": "bonjour, world"}
