@@ -108,13 +108,16 @@ def _type_of(spec: Mapping[str, Any]) -> str:
 # --- hooks ----------------------------------------------------------------------------------
 
 
+COMMAND_LINE_HOOKS = ("check_config", "register_commands")
+
+
 def hook_reference() -> str:
     specs = [(name, value) for name, value in vars(hookspecs).items() if hasattr(value, f"{hookspecs.PROJECT}_spec")]
-    shared = [name for name, _ in specs if name not in START_HOOKS and name != "register_commands"]
+    shared = [name for name, _ in specs if name not in START_HOOKS and name not in COMMAND_LINE_HOOKS]
     groups = {
         "Start-time hooks (called once per start, in this order)": list(START_HOOKS),
         "Shared hooks (called on every started plugin that implements them)": shared,
-        "Command line": ["register_commands"],
+        "Command line (no server, no context)": list(COMMAND_LINE_HOOKS),
     }
     functions = dict(specs)
     parts = []
