@@ -27,6 +27,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -79,7 +80,10 @@ def naive() -> Callable[[np.ndarray], bool]:
 DETECTORS = {"home-security": ours, "naive pixel diff": naive}
 
 
-def camera_fps(make: Callable[[], Callable[[np.ndarray], bool]], jpegs: Sequence[bytes], cameras: int) -> tuple[float, float]:
+Detector = Callable[[], Callable[[np.ndarray], bool]]
+
+
+def camera_fps(make: Detector, jpegs: Sequence[bytes], cameras: int) -> tuple[float, float]:
     """Frames per second per camera when ``cameras`` watches share the pool (decode + detect),
     and the CPU milliseconds one frame costs (what a shared machine cannot inflate)."""
     def watch(_: int) -> float:
@@ -99,8 +103,8 @@ def camera_fps(make: Callable[[], Callable[[np.ndarray], bool]], jpegs: Sequence
 async def host_fps(jpegs: Sequence[bytes], cameras: int, seconds: float) -> float:
     """Frames analysed per second per camera by a running host watching ``cameras`` MJPEG streams."""
     servers = load("home_security_camera_servers", SERVERS_FILE)
-    streams = [servers.MjpegCamera(jpegs, fps=30).__enter__() for _ in range(cameras)]
-    try:
+    with ExitStack() as running:
+        streams = [running.enter_context(servers.MjpegCamera(jpegs, fps=30)) for _ in range(cameras)]
         settings = host_settings(Path(tempfile.mkdtemp()), ["home-security"])
         async with running_host(settings) as host:
             for index, stream in enumerate(streams):
@@ -111,9 +115,6 @@ async def host_fps(jpegs: Sequence[bytes], cameras: int, seconds: float) -> floa
             before = await _frames(host, cameras)
             await asyncio.sleep(seconds)
             after = await _frames(host, cameras)
-    finally:
-        for stream in streams:
-            stream.__exit__()
     return float(np.mean([(a - b) / seconds for a, b in zip(after, before, strict=True)]))
 
 
@@ -137,7 +138,7 @@ class Score:
         return self.tp / max(self.tp + self.fn, 1)
 
 
-def quality(make: Callable[[], Callable[[np.ndarray], bool]], clips: dict[str, list]) -> Score:
+def quality(make: Detector, clips: dict[str, list]) -> Score:
     score = Score()
     for frames in clips.values():
         detect = make()
@@ -169,7 +170,8 @@ def main() -> int:
         print(f"{cameras:>8} | {mine:>28.1f} | {base:>20.1f} | {mine / base:.2f} | {mine_ms:.1f}, {base_ms:.1f}")
     print(f"\nthrough the host: MJPEG cameras at 30 f/s, {options.seconds:g} s counted")
     for cameras in (1, max(options.cameras)):
-        print(f"{cameras:>8} camera(s) | {asyncio.run(host_fps(walk, cameras, options.seconds)):>6.1f} f/s analysed per camera")
+        rate = asyncio.run(host_fps(walk, cameras, options.seconds))
+        print(f"{cameras:>8} camera(s) | {rate:>6.1f} f/s analysed per camera")
     still = sum(not any(f.moving for f in frames) for frames in clips.values())
     moving = sum(f.moving for frames in clips.values() for f in frames)
     total = sum(len(frames) for frames in clips.values())
