@@ -23,8 +23,28 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
 
-class CameraServer:
-    """A threaded HTTP server; use as a context manager. ``requests`` counts the GETs."""
+class Served:
+    """An HTTP server on a free port of 127.0.0.1, serving in a thread while in its ``with``."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self._server = _Server(("127.0.0.1", 0), handler)
+        self.port = self._server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Served:
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class CameraServer(Served):
+    """A camera's HTTP server; ``requests`` counts the GETs."""
 
     def __init__(self, frames: Sequence[bytes], *, credentials: tuple[str, str] | None = None) -> None:
         self.frames = list(frames)
@@ -32,19 +52,7 @@ class CameraServer:
         self.status, self.content_type = 200, "image/jpeg"
         self.requests = 0
         self.index = 0
-        self._server = _Server(("127.0.0.1", 0), self._handler())
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> CameraServer:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *_: Any) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(self._handler())
 
     def next_frame(self) -> bytes:
         frame = self.frames[min(self.index, len(self.frames) - 1)]
@@ -118,7 +126,7 @@ class MjpegCamera(CameraServer):
             time.sleep(max(0.0, 1.0 / self.fps - (time.monotonic() - started)))
 
 
-class WebhookReceiver:
+class WebhookReceiver(Served):
     """Keeps each POST's ``Host`` header and JSON body; answers ``status`` (and ``location``)."""
 
     def __init__(self, status: int = 204, location: str | None = None) -> None:
@@ -138,18 +146,12 @@ class WebhookReceiver:
             def log_message(self, *_: Any) -> None:
                 pass
 
-        self._server = _Server(("127.0.0.1", 0), Handler)
-        self.port = self._server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}/hook"
+        super().__init__(Handler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
 
     @property
     def bodies(self) -> list[dict]:
         return [body for _, body in self.received]
-
-    def __enter__(self) -> WebhookReceiver:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *_: Any) -> None:
-        self._server.shutdown()
-        self._server.server_close()
