@@ -106,3 +106,13 @@ async def test_a_binary_asset_is_named_as_not_read_and_the_rest_is_indexed(gamed
         assert project["report"]["failed"] == {
             "ProjectSettings/EditorBuildSettings.asset": "binary, not read (Unity: set Asset Serialization to Force Text)"}
         assert "EditorBuildSettings.asset: binary, not read" in project["error"]
+
+
+async def test_a_project_whose_folder_is_gone_says_so_and_keeps_its_index(gamedev_host, unity_project, kit) -> None:
+    async with gamedev_host() as host:
+        project = await kit.register(host, unity_project)
+        unity_project.rename(unity_project.with_name("Moved"))
+        response = await host.client.post(f"/gamedev/projects/{project['id']}/reindex")
+        assert response.status_code == 409 and "is gone: restore it" in response.json()["error"]["message"]
+        described = (await host.client.get(f"/gamedev/projects/{project['id']}")).json()
+        assert (described["status"], described["files"]) == ("error", 13)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lumina_core.errors import Conflict
 from lumina_gamedev.engines import ENGINES, about
 from lumina_gamedev.outline import Chunk, FileOutline
 from lumina_gamedev.splitter import outline_file
@@ -74,6 +75,9 @@ class Indexer:
             return await self._index(project, paths)
 
     async def _index(self, project: Project, paths: Iterable[Path] | None) -> IndexReport:
+        if not project.root.is_dir():  # not "every file was deleted": keep the index as it was
+            raise Conflict(f"the project's folder '{project.root}' is gone: restore it, or DELETE the project",
+                           field="path")
         started = time.perf_counter()
         engine = ENGINES[project.engine]
         known = self.store.digests(project.id)

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from lumina_core.api.lists import Page
 from lumina_core.auth import User, current_user
 from lumina_core.context import PluginContext
-from lumina_core.errors import NotFound, ValidationFailed
+from lumina_core.errors import LuminaError, NotFound, ValidationFailed
 from lumina_core.hookspecs import hookimpl
 from lumina_gamedev import engines, scaffold
 from lumina_gamedev.cli import gamedev_group
@@ -121,6 +121,9 @@ async def _index_now(project: Project) -> dict[str, Any]:
     _state.store.set_status(project.id, "indexing")
     try:
         report = await _state.indexer.index(project)
+    except LuminaError as exc:
+        _state.store.set_status(project.id, "error", exc.message)
+        raise
     except Exception as exc:
         log.exception("indexing project %s failed", project.id)
         _state.store.set_status(project.id, "error", f"indexing failed: {exc}")
