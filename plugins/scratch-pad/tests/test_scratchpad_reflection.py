@@ -94,6 +94,8 @@ async def _finished(host, headers, task_id):
     ("Allan Dwan won three Academy Awards for his Hollywood musicals in Paris.", None),  # not in the text
     ("Dwan.", None),  # too short to be a fact
     ("Where was Allan Dwan born?", None),  # a question, not a fact
+    ("the crew of Allan Dwan worked for the Essanay Studios in Chicago", None),  # a cut-off clause
+    ("Allan Dwan worked for the Essanay Studios, and,.", "Allan Dwan worked for the Essanay Studios, and."),
 ])
 def test_a_fact_must_be_made_of_the_passage_s_own_words(reply, expected) -> None:
     assert checked_fact(clean_reply(reply), LEAD) == expected
@@ -102,11 +104,13 @@ def test_a_fact_must_be_made_of_the_passage_s_own_words(reply, expected) -> None
 @pytest.mark.parametrize(("reply", "expected"), [
     ("Question: Which films did Allan Dwan direct at Essanay?", "Which films did Allan Dwan direct at Essanay?"),
     ("Why did Dwan move to the United States", "Why did Dwan move to the United States?"),
+    ("Who was Allan Dwan's first wife?", "Who was Allan Dwan's first wife?"),
     ("The text does not say.", None),
     ("What is the weather like on Mars today?", None),  # not about anything the passage names
+    ("Who was Allan Dwan?", None),  # what the article itself is about
 ])
 def test_a_question_must_be_a_question_about_the_article(reply, expected) -> None:
-    assert checked_question(clean_reply(reply), LEAD) == expected
+    assert checked_question(clean_reply(reply), LEAD, "Allan Dwan") == expected
 
 
 @pytest.mark.parametrize(("reply", "expected"), [

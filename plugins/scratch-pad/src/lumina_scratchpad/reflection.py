@@ -110,7 +110,7 @@ class Reflector:
             if fact := checked_fact(clean_reply(await self._ask("fact", fact_prompt(text), deadline)), text):
                 drafts["fact"] = [Draft("fact", fact, source, "model")]
             asked = await self._ask("open_question", question_prompt(article.title, text), deadline)
-            if question := checked_question(clean_reply(asked), text):
+            if question := checked_question(clean_reply(asked), text, article.title):
                 drafts["open_question"] = [Draft("open_question", question, source, "model")]
             if names and (link := chosen_link(await self._ask("link", link_prompt(text, names), deadline), names)):
                 drafts["link"] = [Draft("link", link, _first_mention(article, link), "model")]
@@ -155,18 +155,20 @@ def clean_reply(text: str) -> str:
 
 
 def checked_fact(reply: str, passage: str) -> str | None:
-    """A statement of 4-40 words made of the passage's own key terms."""
-    if not 4 <= len(words(reply)) <= 40 or reply.endswith("?"):
+    """A sentence of 4-40 words, starting with a capital, made of the passage's own key terms."""
+    if not 4 <= len(words(reply)) <= 40 or reply.endswith("?") or not reply[:1].isupper() and not reply[:1].isdigit():
         return None
     return _sentence(reply) if coverage(reply, passage) >= FACT_GROUNDING else None
 
 
-def checked_question(reply: str, passage: str) -> str | None:
-    """A question of 4-25 words that starts like one and is about something the passage names."""
+def checked_question(reply: str, passage: str, title: str) -> str | None:
+    """A question of 4-25 words that starts like one, is about something the passage names, and
+    asks more than what the article's subject is ("Who was Allan Dwan?" the article answers)."""
     said = words(reply)
     if not 4 <= len(said) <= 25 or said[0].lower() not in QUESTION_WORDS:
         return None
-    if not key_terms(reply) & key_terms(passage):
+    asked = key_terms(reply)
+    if not asked & key_terms(passage) or asked <= key_terms(title):
         return None
     return reply.rstrip(".!") + ("" if reply.endswith("?") else "?")
 
@@ -190,7 +192,9 @@ def extractive_drafts(article: Article) -> dict[str, list[Draft]]:
              for p in article.passages[:FACT_PASSAGES] if (s := sentences(p["text"]))]
     mentioned = names((p["text"] for p in article.passages), besides=article.title)
     links = [Draft("link", name, _first_mention(article, name), "extract") for name in named_most(article)[:LINKS]]
-    in_passing = [name for name, count in mentioned.items() if count == 1 and name not in {d.text for d in links}]
+    linked = {d.text for d in links}
+    in_passing = sorted((name for name, count in mentioned.items() if count == 1 and name not in linked),
+                        key=lambda name: len(name.split()) < 2)  # "Frank Borman" asks more than "Frank"
     if in_passing:
         question = f"What is {in_passing[0]}, which the article on {article.title} mentions?"
         source = _first_mention(article, in_passing[0])
@@ -204,4 +208,6 @@ def _first_mention(article: Article, name: str) -> str:
 
 
 def _sentence(text: str) -> str:
-    return text if text.endswith((".", "!")) else text + "."
+    """One full stop at the end ("Anders,." is where the model's reply was cut off)."""
+    core = text.rstrip(",;:. ")
+    return core if core.endswith("!") else core + "."

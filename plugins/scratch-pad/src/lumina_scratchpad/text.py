@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 #: A "Field: value" line, as the crawler renders an infobox: a few words, a colon, and no full stop.
-_FIELD_LINE = re.compile(r"^\s*[A-Z][\w ]{0,40}:\s[^.]*$")
+_FIELD_LINE = re.compile(r"^\s*[A-Z][\w ]{0,40}:\s.*[^.\s]\s*$")
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\-]*")
 #: A run of capitalised words, allowing "of", "the", "de" ... inside it (Bank of England).
 _NAME = re.compile(r"\b[A-Z][a-zA-Z]+\b(?!-)(?:\s+(?:(?:of|the|de|von|van|and|du|la)\s+)?[A-Z][a-zA-Z]+\b(?!-))*")
@@ -21,6 +21,10 @@ STOPWORDS = frozenset(
     "which while who whom why will with would you your yours one two known many much may might must shall "
     "text article passage write fact question name thing next worth reading".split()
 )
+#: Single words that are capitalised without naming anything to read about: months, days, and
+#: nationality adjectives ("American", "Canadian", "Chinese", "English").
+_NOT_A_NAME = re.compile(r"^(?:January|February|March|April|May|June|July|August|September|October|November|"
+                         r"December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|\w+(?:ican|ian|ese|ish))$")
 #: Capitalised words that start sentences or name nothing worth following.
 _NOT_NAMES = frozenset("The A An In On At It He She They This That These Those His Her Its Their There When "
                        "After Before During While Although However Also As By For From With Of To".split())
@@ -65,7 +69,7 @@ def names(texts: Iterable[str], *, besides: str = "") -> Counter[str]:
             while parts and parts[0] in _NOT_NAMES:  # "In Toronto" names Toronto
                 parts.pop(0)
             name = " ".join(parts)
-            if len(name) > 2 and name.lower() not in own:
+            if len(name) > 2 and name.lower() not in own and not _NOT_A_NAME.match(name):
                 found[name] += 1
     return found
 
