@@ -41,7 +41,7 @@ def router_host(lumina_host: HostFactory, monkeypatch: pytest.MonkeyPatch) -> Ro
         # the machine's cores are shared: the router model gets time enough to answer in tests
         plugin_config = {"router-tools": {"router_timeout_s": 300, "reply_tokens": 24, **(config or {})}}
         async with lumina_host(plugins=["router-tools", *plugins], plugin_config=plugin_config,
-                               **{"require_auth": True, **settings}) as host:
+                               **{"require_auth": True, "llm_timeout": 600, **settings}) as host:
             assert host.state("router-tools") == "started", host.kernel.get("router-tools").error
             yield host
 
