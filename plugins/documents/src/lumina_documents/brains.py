@@ -99,7 +99,7 @@ class Brains:
         record, duplicate = self.library.add(user_id, brain_id, kind=kind, name=title, format="text", data=data,
                                              metadata=metadata, state=PROCESSING)
         if not duplicate:
-            await self.ingestor.ingest(user_id, record["id"])
+            await self.ingestor.ingest(user_id, record["id"], dense_now=True)
         return self.file(user_id, record["id"]), duplicate
 
     # --- search and cites ------------------------------------------------------------------------

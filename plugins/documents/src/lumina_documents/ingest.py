@@ -9,7 +9,8 @@ counted twice. A file deleted meanwhile has whatever the run indexed removed aga
 
 A file is ``ready`` once all its passages are searchable by their words; their dense vectors
 follow in the background (the knowledge scope's backfill, which also completes whatever a dead
-worker left), so a file is found seconds after upload even when the embedder is busy.
+worker left), so a file is found seconds after upload even when the embedder is busy. Until its
+vectors are in, a passage ranks by its words alone; a note (a few lines) is embedded at once.
 """
 
 from __future__ import annotations
@@ -51,10 +52,12 @@ class Ingestor:
         self.scope = scope
         self.publish = publish
 
-    async def ingest(self, user_id: str, file_id: str, progress: Progress | None = None) -> dict[str, Any]:
+    async def ingest(self, user_id: str, file_id: str, progress: Progress | None = None, *,
+                     dense_now: bool = False) -> dict[str, Any]:
         """Index one file (idempotent); ``{"state", "passages"}``. An unreadable file ends
         ``failed`` with the reason (a retry would read it the same way); any other error is
-        raised for the queue to retry."""
+        raised for the queue to retry. ``dense_now``: embed before ``ready`` (for a short note,
+        so it ranks by meaning at once too)."""
         record = self.library.get(user_id, file_id)
         if record is None:
             return {"state": "deleted", "passages": 0}
@@ -69,7 +72,7 @@ class Ingestor:
         scope = await self.scope(scope_name(user_id, record["brain_id"]))
         passages = 0
         for number, part in enumerate(parts):
-            indexed = await scope.index_article(article(record, document, part, number), dense_now=False)
+            indexed = await scope.index_article(article(record, document, part, number), dense_now=dense_now)
             passages += indexed["passages"]
             if self.library.get(user_id, file_id) is None:
                 await remove_parts(scope, file_id, len(parts))
