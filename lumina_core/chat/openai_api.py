@@ -315,7 +315,9 @@ def models_body(models: list[ModelInfo]) -> dict[str, Any]:
 
 
 def model_body(model: ModelInfo) -> dict[str, Any]:
-    return {"id": model.id, "object": "model", "created": model.created, "owned_by": f"lumina-{model.provider}"}
+    """OpenAI's model object; ``adapter`` names the LoRA adapter the model answers with, if any."""
+    body = {"id": model.id, "object": "model", "created": model.created, "owned_by": f"lumina-{model.provider}"}
+    return body | {"adapter": model.adapter} if model.adapter else body
 
 
 def embeddings_body(model: str, vectors: list[list[float]], encoding: str, tokens: int) -> dict[str, Any]:

@@ -79,6 +79,8 @@ class ModelInfo:
     created: int = 0
     size: int = 0
     details: ModelDetails = ModelDetails()
+    #: The LoRA adapter the model answers with, when one is loaded (see ``EmbeddedProvider.set_adapter``).
+    adapter: str | None = None
 
 
 class ModelNotFound(NotFound):

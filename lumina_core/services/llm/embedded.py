@@ -3,7 +3,8 @@
 The model is loaded once per process and shared; llama.cpp is not thread-safe, so generations
 take turns on a lock. Tokens are generated on a worker thread and handed to the event loop one
 by one, which gives exact token counts, stop strings and cancellation (a consumer that stops
-reading ends the generation at the next token).
+reading ends the generation at the next token). A LoRA adapter (a GGUF LoRA file of the model)
+is switched at run time with ``set_adapter``, on the same lock: between two generations.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from lumina_core.contract import Message, Usage
+from lumina_core.errors import ValidationFailed
 from lumina_core.services.llm.base import (
     ChatChunk,
     ContextTooLong,
@@ -150,6 +152,8 @@ class EmbeddedProvider:
         self._context_window = options.context_window
         self._lock = threading.Lock()
         self._details: ModelDetails | None = None
+        self._adapters: dict[tuple[Path, int], Any] = {}
+        self._adapter: tuple[Path, str] | None = None
 
     @cached_property
     def model_id(self) -> str:
@@ -190,7 +194,59 @@ class EmbeddedProvider:
             self._details = await asyncio.to_thread(self._read_details)
         stat = self.path.stat()
         return [ModelInfo(self.model_id, self.name, self._context_window, int(stat.st_mtime), stat.st_size,
-                          self._details)]
+                          self._details, adapter=self.adapter)]
+
+    @property
+    def adapter(self) -> str | None:
+        """The name of the LoRA adapter the model answers with now, if any."""
+        return self._adapter[1] if self._adapter else None
+
+    async def set_adapter(self, path: Path | None, *, name: str | None = None) -> None:
+        """Answer with the GGUF LoRA adapter at ``path`` from the next generation on (``None``:
+        without one), without reloading the model.
+
+        The file is read first, beside the model; the switch itself then waits for the
+        generation in flight, which finishes with the adapter it started with, so no request
+        fails or mixes two adapters. A file llama.cpp cannot load is refused and the current
+        adapter stays. Loaded files are kept (llama.cpp frees them with the model), so
+        switching back is immediate."""
+        await asyncio.to_thread(self._set_adapter, path, name)
+
+    def _set_adapter(self, path: Path | None, name: str | None) -> None:
+        import llama_cpp
+
+        if path is None and (self._adapter is None or not self.loaded):
+            self._adapter = None
+            return
+        llama = self.llama
+        adapter = None if path is None else self._load_adapter(llama, path)
+        with self._lock:
+            if adapter is None:
+                llama_cpp.llama_set_adapters_lora(llama.ctx, None, 0, None)
+            else:
+                adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(adapter)
+                scales = (llama_cpp.ctypes.c_float * 1)(1.0)
+                llama_cpp.llama_set_adapters_lora(llama.ctx, adapters, 1, scales)
+            # the cached prompt was read with the previous weights
+            llama.reset()
+            llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(llama.ctx), True)
+            self._adapter = None if path is None else (path, name or path.name)
+
+    def _load_adapter(self, llama: Any, path: Path) -> Any:
+        import llama_cpp
+
+        try:
+            key = (path.resolve(), path.stat().st_mtime_ns)
+        except OSError as exc:
+            raise ValidationFailed(f"no LoRA adapter file at {path}: {exc.strerror}", field="adapter") from None
+        if key not in self._adapters:
+            adapter = llama_cpp.llama_adapter_lora_init(llama.model, str(path).encode())
+            if not adapter:
+                raise ValidationFailed(f"llama.cpp could not load {path} as a LoRA adapter of {self.model_id}: it must "
+                                       "be a GGUF LoRA file made for this model (see convert_lora_to_gguf)",
+                                       field="adapter")
+            self._adapters[key] = adapter
+        return self._adapters[key]
 
     def _read_details(self) -> ModelDetails:
         """From the GGUF file's metadata: the loaded model's, else its vocabulary's alone (a tenth
