@@ -31,6 +31,7 @@ class RunParams:
     max_tokens: int = 256
     checkpoint_every: int = 5
     seed: int = 0
+    threads: int = 2
     #: Serve the adapter as soon as it is promoted (a run an admin started; others wait for one).
     activate: bool = True
 

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 os.environ["HF_HUB_OFFLINE"] = "1"
+# OpenMP threads that wait by spinning make a step several times slower on cores others share
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch  # noqa: E402 - after the hub is switched off
 from safetensors.torch import save_model  # noqa: E402

@@ -65,9 +65,11 @@ def train(
     """Train ``model`` (already wrapped by :func:`with_lora`) for ``params.steps`` steps, from the
     run's checkpoint when there is one."""
     torch.manual_seed(params.seed)
+    torch.set_num_threads(params.threads)
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=params.learning_rate, weight_decay=0.0)
     outcome = Outcome(0, trainable_parameters=sum(p.numel() for p in trainable))
+    run_dir.mkdir(parents=True, exist_ok=True)
     checkpoint = run_dir / CHECKPOINT
     if checkpoint.exists():
         outcome.steps_done = outcome.resumed_from = _restore(checkpoint, model, optimizer, outcome)
