@@ -18,7 +18,7 @@ EXCLUDED_PATHS = (r"^/(events|stream|v1/chat|api/chat|api/generate|chat|memory/c
                   r"|masterchat|admin/freeze)")
 
 
-def run_fuzz(examples: int = 20, seconds: float = 240.0, plugins: str = "memory,knowledge,crawler") -> dict[str, Any]:
+def run_fuzz(examples: int = 20, seconds: float = 600.0, plugins: str = "memory,knowledge,crawler") -> dict[str, Any]:
     """Run ``schemathesis run`` with the not_a_server_error check; figures from its summary."""
     executable = shutil.which("schemathesis") or str(Path(sys.executable).with_name("schemathesis"))
     folder = Path(tempfile.mkdtemp(prefix="lumina-fuzz-"))
@@ -32,7 +32,7 @@ def run_fuzz(examples: int = 20, seconds: float = 240.0, plugins: str = "memory,
         ran = subprocess.run(command, capture_output=True, text=True, timeout=seconds, cwd=folder)  # its cache too
         output = ran.stdout + ran.stderr
     except subprocess.TimeoutExpired as exc:
-        output = f"{exc.stdout or ''}{exc.stderr or ''}\nstopped after {seconds:g} s"
+        output = f"{_text(exc.stdout)}{_text(exc.stderr)}\nstopped after {seconds:g} s"
     finally:
         server.stop()
     (folder / "schemathesis.txt").write_text(output)
@@ -45,6 +45,11 @@ def run_fuzz(examples: int = 20, seconds: float = 240.0, plugins: str = "memory,
         "passed": passed,
         "server_errors": failed,  # the only check run is not_a_server_error
         "no_answer_in_time": errored,
-        "server_errors_found": failed > 0 or cases is None,
+        "server_errors_found": failed > 0,
+        "finished_in_time": cases is not None,
         "report": str(folder / "schemathesis.txt"),
     }
+
+
+def _text(output: bytes | str | None) -> str:
+    return output.decode(errors="replace") if isinstance(output, bytes) else output or ""

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -60,15 +61,20 @@ def start_bare_app(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
     return process, url
 
 
-async def _seed(url: str) -> str:
-    """Memories and articles to search; the chat model's id. Warms the embedder and the model."""
-    async with httpx.AsyncClient(base_url=url, timeout=180) as client:
+async def _seed(url: str) -> tuple[str, list[float]]:
+    """Memories and articles to search; the chat model's id and the seconds of three chat replies
+    in a row, after one that loads the model."""
+    async with httpx.AsyncClient(base_url=url, timeout=300) as client:
         for text in ("Passport expires in May", "The cat is called Tom", "We fly to Lisbon on Monday"):
             (await client.post("/memory/memories", json={"text": text})).raise_for_status()
         (await client.post("/crawler/pages", json={"pages": ARTICLES})).raise_for_status()
         model = (await client.get("/v1/models")).json()["data"][0]["id"]
-        (await client.post("/v1/chat/completions", json=chat_body(model))).raise_for_status()  # "{n}" sent as is
-    return model
+        replies = []
+        for _ in range(4):
+            started = time.perf_counter()
+            (await client.post("/v1/chat/completions", json=chat_body(model))).raise_for_status()
+            replies.append(round(time.perf_counter() - started, 2))
+    return model, replies[1:]
 
 
 def chat_body(model: str) -> dict[str, Any]:
@@ -82,7 +88,7 @@ def run_load(seconds: float = 10.0, connections: int = 8) -> dict[str, Any]:
     server = LuminaProcess.serve(folder / "data", folder / "serve.log", load_plugins="memory,knowledge,crawler",
                                  rate_limit="")
     try:
-        model = asyncio.run(_seed(server.url))
+        model, chat_replies_s = asyncio.run(_seed(server.url))
         figures = {
             "bare FastAPI GET /hello/greet": wrk(f"{bare_url}/hello/greet", seconds=seconds, connections=connections),
             "GET /health/live": wrk(f"{server.url}/health/live", seconds=seconds, connections=connections),
@@ -101,4 +107,4 @@ def run_load(seconds: float = 10.0, connections: int = 8) -> dict[str, Any]:
     for row in figures.values():
         row["p50_vs_bare"] = round(row["p50_ms"] / baseline, 1) if row["requests"] else None
         row["rps"] = round(row["requests"] / row["seconds"], 1)
-    return figures
+    return {**figures, "chat replies one at a time (s)": chat_replies_s}
