@@ -1,0 +1,1 @@
+"""Lumina planner: knowledge gaps become crawls."""
