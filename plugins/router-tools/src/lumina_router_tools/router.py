@@ -47,6 +47,8 @@ PROMPT = (
     "You choose the tool that answers the user's message and fill in its arguments with words from the "
     "message. Choose none when no tool fits.\nTools:\n{tools}"
 )
+#: How much better the best shortlisted tool must score than the next to be chosen without the model.
+CLEAR_MARGIN = 2.0
 #: Words by which a message speaks of the user or of what was said before: the brain knows that.
 PERSONAL = frozenset("i me my mine we us our ours remember remind told said last earlier yesterday".split())
 
@@ -111,19 +113,21 @@ class Router:
         return found
 
     async def _ask(self, message: str, candidates: Sequence[Candidate], *, allow_none: bool) -> dict[str, Any]:
-        """Two short constrained answers to one prompt: the tool's name (a JSON string among the
-        candidates' names), then its arguments (JSON of the tool's own schema). The second reads
-        the same prompt, so llama.cpp reuses its evaluation and only generates."""
+        """Up to two short constrained answers to one prompt: the tool's name (a JSON string among
+        the candidates' names), unless the shortlist has a clear winner, then its arguments (JSON
+        of the tool's own schema). The second reads the same prompt, so llama.cpp reuses its
+        evaluation and only generates."""
         tools = "\n".join(_line(c.spec) for c in candidates) + ("\n- none: no tool fits." if allow_none else "")
         messages = [{"role": "system", "content": PROMPT.format(tools=tools)}, {"role": "user", "content": message}]
         names = [c.spec.name for c in candidates] + ([NONE] if allow_none else [])
-        chosen = names[0] if len(names) == 1 else await self._generate(messages, {"enum": names})
+        by = "shortlist" if clear_winner(candidates) or len(names) == 1 else "model"
+        chosen = names[0] if by == "shortlist" else await self._generate(messages, {"enum": names})
         spec = next((c.spec for c in candidates if c.spec.name == chosen), None)
         if spec is None:
-            return {"tool": NONE}
+            return {"tool": NONE, "by": by}
         if not spec.input_schema.get("properties"):
-            return {"tool": chosen, "arguments": {}}
-        return {"tool": chosen, "arguments": await self._generate(messages, bounded(spec.input_schema))}
+            return {"tool": chosen, "arguments": {}, "by": by}
+        return {"tool": chosen, "arguments": await self._generate(messages, bounded(spec.input_schema)), "by": by}
 
     async def _generate(self, messages: list[dict[str, str]], schema: Mapping[str, Any]) -> Any:
         result = await self._llm.chat(messages, model=self._model, temperature=0.0, max_tokens=96,
@@ -141,13 +145,22 @@ class Router:
         if chosen in by_name:
             arguments = answer.get("arguments")
             calls: tuple[ToolCall, ...] = (new_call(chosen, arguments if isinstance(arguments, dict) else {}),)
-            reasons.append(f"the router model chose {chosen}")
+            reasons.append(f"the router model chose {chosen}" if answer.get("by") == "model" else
+                           f"{chosen} shares the rarest words by far; the router model filled its arguments")
         else:
             calls = ()
             reasons.append("the router model found that no tool fits")
         use_brain, why = brain_verdict(message, calls)
         reasons.append(why)
         return Decision(use_brain, calls, tuple(reasons), "model", tuple(by_name))
+
+
+def clear_winner(candidates: Sequence[Candidate]) -> bool:
+    """The best shortlisted tool shares words at least twice as telling as the next one's: the
+    small model's choice among them would only add its mistakes."""
+    if not candidates or candidates[0].score <= 0:
+        return False
+    return len(candidates) == 1 or candidates[0].score >= CLEAR_MARGIN * candidates[1].score
 
 
 def brain_verdict(message: str, calls: Sequence[ToolCall]) -> tuple[bool, str]:
