@@ -7,7 +7,6 @@ import sys
 from typing import Any
 
 import pytest
-
 from lumina_trainer.training import INSTALL_COMMAND, TRAIN_MODULES
 
 

@@ -49,7 +49,7 @@ class AdapterBook:
 
     def active_path(self) -> Path | None:
         version = self.active()
-        return Path(self.get(version)["path"]) if version is not None else None
+        return Path(self.get(version)["gguf"]) if version is not None else None
 
     def activate(self, version: int | None, by_user: str) -> tuple[int | None, int | None]:
         """Serve ``version`` (``None``: no adapter) from now on; (previous, new)."""

@@ -102,7 +102,12 @@ class Trainer:
         except LuminaError as exc:  # a dataset file broken by hand does not mend itself on a retry
             self.runs.update(run_id, state=FAILED, error=exc.message)
             return _result(self.runs.get(run_id))
-        result = await self._train(run_id, examples, self.runs.params(run_id), job)
+        try:
+            result = await self._train(run_id, examples, self.runs.params(run_id), job)
+        except Exception as exc:  # noqa: BLE001 - the run's failure, shown on the run (a killed worker raises nothing)
+            self.ctx.logger.exception("training run %s failed", run_id)
+            self.runs.update(run_id, state=FAILED, error=f"{type(exc).__name__}: {exc}")
+            return _result(self.runs.get(run_id))
         if result.outcome.cancelled:
             self.runs.update(run_id, state=CANCELLED)
             return _result(self.runs.get(run_id))

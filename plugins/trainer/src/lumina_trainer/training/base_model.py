@@ -24,10 +24,10 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 # OpenMP threads that wait by spinning make a step several times slower on cores others share
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import torch  # noqa: E402 - after the hub is switched off
-from safetensors.torch import save_model  # noqa: E402
-from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: E402
-from transformers.utils import logging as transformers_logging  # noqa: E402
+import torch
+from safetensors.torch import save_model
+from transformers import AutoModelForCausalLM, AutoTokenizer
+from transformers.utils import logging as transformers_logging
 
 transformers_logging.disable_progress_bar()
 
