@@ -101,17 +101,21 @@ def question_sets(limit: int | None = None) -> dict[str, list[Question]]:
     }
 
 
-async def ingest(host: Host) -> dict[str, float]:
-    """Send the excerpt through the crawler's page route; return pages, seconds, passages."""
+async def ingest(host: Host, skip: frozenset[str] = frozenset()) -> dict[str, float]:
+    """Send the excerpt (but the titles in ``skip``) through the crawler's page route; return
+    pages, seconds, passages."""
     from lumina_crawler.cli import batches, page_payload
     from lumina_crawler.dump import DumpReader
 
     started = time.perf_counter()
     pages = 0
     for batch in batches(DumpReader(EXCERPT), BATCH, None):
-        response = await host.client.post("/crawler/pages", json={"pages": [page_payload(p) for p in batch]})
+        payloads = [page_payload(p) for p in batch if p.title not in skip]
+        if not payloads:
+            continue
+        response = await host.client.post("/crawler/pages", json={"pages": payloads})
         response.raise_for_status()
-        pages += len(batch)
+        pages += len(payloads)
     stats = (await host.client.get("/knowledge/stats")).json()
     return {"pages": pages, "seconds": time.perf_counter() - started, "passages": stats["passages"]}
 
