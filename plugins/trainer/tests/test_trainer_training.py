@@ -3,6 +3,7 @@ and the running llama.cpp model answering with the adapter, switched without a r
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -128,3 +129,35 @@ def test_nothing_of_the_extra_is_imported_at_plugin_start() -> None:
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
 
 
+
+
+@heavy
+async def test_a_run_on_the_queue_shows_progress_is_served_and_rolled_back(trainer_host: Any, kit: Any) -> None:
+    async with trainer_host() as host:
+        imported = await host.client.post("/trainer/datasets/import", content=kit.jsonl([(q, ANSWER) for q in PARAPHRASES]))
+        async with host.kernel.services.get("events").listen(("trainer.*", "adapter.*")) as events:
+            started = await host.client.post("/trainer/runs", json={"dataset_id": imported.json()["id"], **QUICK})
+            assert started.status_code == 202, started.text
+
+            async def finished() -> dict[str, Any] | None:
+                run = (await host.client.get(started.headers["Location"])).json()
+                return run if run["state"] in ("succeeded", "failed", "cancelled") else None
+
+            run = await kit.until(finished, timeout=600)
+            await asyncio.sleep(0.5)
+            seen = [events.get_nowait() for _ in range(events.qsize())]
+        assert run["state"] == "succeeded", run["error"]
+        adapter = run["adapter"]
+        assert adapter["status"] == "promoted" and adapter["active"], adapter["figures"]
+        assert [e["payload"]["step"] for e in seen if e["type"] == "trainer.progress"] == list(range(1, QUICK["steps"] + 1))
+        assert [e["payload"]["version"] for e in seen if e["type"] == "adapter.updated"] == [adapter["version"]]
+        assert await _served_adapter(host) == f"trainer-v{adapter['version']}"
+        rolled = (await host.client.post("/trainer/adapters/rollback")).json()
+        assert rolled == {"active": None, "previous": adapter["version"], "name": None}
+        assert await _served_adapter(host) is None
+
+
+async def _served_adapter(host: Any) -> str | None:
+    models = (await host.client.get("/v1/models")).json()["data"]
+    [model] = [m for m in models if m["owned_by"] == "lumina-embedded"]
+    return model.get("adapter")

@@ -87,7 +87,7 @@ class RunStore:
 
 def _view(row: dict[str, Any]) -> dict[str, Any]:
     params = json.loads(row["params"])
-    return {"id": row["id"], "dataset_id": row["dataset_id"], "state": row["state"], "step": row["step"],
+    return {"id": row["id"], "user_id": row["user_id"], "dataset_id": row["dataset_id"], "state": row["state"], "step": row["step"],
             "total_steps": params["steps"], "loss": row["loss"], "params": params,
             "task_id": row["task_id"], "adapter_version": row["adapter_version"], "error": row["error"],
             "created_at": iso(row["created_at"]), "updated_at": iso(row["updated_at"])}
