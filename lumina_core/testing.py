@@ -108,6 +108,15 @@ async def running_host(settings: Settings, objects: Iterable[PluginObject] = ())
             yield Host(app=app, kernel=app.state.kernel, client=client)
 
 
+async def sign_up(host: Host, name: str) -> dict[str, str]:
+    """Register ``name`` (or sign in again after a restart; the first account is the admin) and
+    return its ``Authorization`` header: how a test acts as several users on one host."""
+    body = {"username": name, "password": "a long password"}
+    await host.client.post("/auth/register", json=body)
+    token = (await host.client.post("/auth/login", json=body)).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
 def free_port() -> int:
     """A TCP port free right now on 127.0.0.1, for a test that starts a real server."""
     with socket.socket() as probe:

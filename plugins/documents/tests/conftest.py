@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from lumina_core.testing import Host, HostFactory
+from lumina_core.testing import Host, HostFactory, sign_up
 
 DocumentsHost = Callable[..., AbstractAsyncContextManager[Host]]
 
@@ -89,13 +89,6 @@ def documents_host(lumina_host: HostFactory) -> DocumentsHost:
             yield host
 
     return start
-
-
-async def sign_up(host: Host, name: str) -> dict[str, str]:
-    body = {"username": name, "password": "a long password"}
-    await host.client.post("/auth/register", json=body)
-    token = (await host.client.post("/auth/login", json=body)).json()["access_token"]
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def upload(host: Host, headers: dict[str, str], *files: tuple[str, bytes], brain: str = "default") -> Any:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from lumina_core.testing import Host, HostFactory
+from lumina_core.testing import Host, HostFactory, sign_up
 
 DATA = Path(__file__).parent / "data"
 PLUGINS = ["knowledge", "game-dev-agent"]
@@ -58,14 +58,6 @@ async def register(host: Host, path: Path, **extra: Any) -> dict[str, Any]:
     response = await host.client.post("/gamedev/projects", params={"wait": "true"}, json={"path": str(path), **extra})
     assert response.status_code == 201, response.text
     return response.json()
-
-
-async def sign_up(host: Host, name: str) -> dict[str, str]:
-    """Register ``name`` and return its auth header."""
-    body = {"username": name, "password": "a long password"}
-    await host.client.post("/auth/register", json=body)
-    token = (await host.client.post("/auth/login", json=body)).json()["access_token"]
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def dense_complete(host: Host, project_id: str, timeout: float = 180.0) -> None:

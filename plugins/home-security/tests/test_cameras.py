@@ -5,16 +5,9 @@ from __future__ import annotations
 
 import sqlite3
 
-from lumina_core.testing import Host
+from lumina_core.testing import Host, sign_up
 
 UNREACHABLE = "http://127.0.0.1:9/snapshot.jpg"  # the discard port: nothing listens
-
-
-async def sign_up(host: Host, name: str) -> dict[str, str]:
-    body = {"username": name, "password": "a long password"}
-    await host.client.post("/auth/register", json=body)
-    token = (await host.client.post("/auth/login", json=body)).json()["access_token"]
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def test_a_camera_is_added_listed_and_removed(security_host) -> None:

@@ -6,6 +6,7 @@ import pytest
 from lumina_knowledge.gaps import GapStore
 
 from lumina_core.errors import ValidationFailed
+from lumina_core.testing import sign_up
 
 
 @pytest.fixture
@@ -110,13 +111,6 @@ async def test_gaps_are_listed_by_state_and_a_bad_state_is_a_422(knowledge_host)
     assert (await knowledge_host.client.get("/knowledge/gaps", params={"state": "filled"})).json()["items"] == []
     response = await knowledge_host.client.get("/knowledge/gaps", params={"state": "done"})
     assert response.status_code == 422 and response.json()["error"]["field"] == "query.state"
-
-
-async def sign_up(host, name: str) -> dict[str, str]:
-    body = {"username": name, "password": "a long password"}
-    await host.client.post("/auth/register", json=body)
-    token = (await host.client.post("/auth/login", json=body)).json()["access_token"]
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def test_a_users_gaps_are_theirs_to_see_and_dismiss_and_nobody_elses(lumina_host):

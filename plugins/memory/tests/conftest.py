@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from lumina_core.contract import ChatRequest, ChatTurn, Message, Usage
-from lumina_core.testing import Host, HostFactory
+from lumina_core.testing import Host, HostFactory, sign_up
 
 MemoryHost = Callable[..., AbstractAsyncContextManager[Host]]
 
@@ -26,14 +26,6 @@ def memory_host(lumina_host: HostFactory) -> MemoryHost:
             yield host
 
     return start
-
-
-async def sign_up(host: Host, name: str) -> dict[str, str]:
-    """Register ``name`` (or log in again after a restart) and return its auth header."""
-    body = {"username": name, "password": "a long password"}
-    await host.client.post("/auth/register", json=body)
-    token = (await host.client.post("/auth/login", json=body)).json()["access_token"]
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def user_id(host: Host, headers: dict[str, str]) -> str:

@@ -14,7 +14,7 @@ from xml.etree.ElementTree import iterparse
 
 import pytest
 
-from lumina_core.testing import Host, HostFactory, free_port
+from lumina_core.testing import Host, HostFactory, free_port, sign_up
 
 PLUGINS = ["knowledge", "crawler", "scratch-pad"]
 EXCERPT = Path(__file__).resolve().parents[3] / "tests" / "data" / "wiki" / "enwiki-excerpt-2016.xml.bz2"
@@ -59,14 +59,6 @@ def wikitext() -> dict[str, dict[str, Any]]:
             if element.tag == _NS + "page":
                 element.clear()
     return found
-
-
-async def sign_up(host: Host, name: str) -> dict[str, str]:
-    """Register ``name`` (the first account is the admin) and return its auth header."""
-    body = {"username": name, "password": "a long password"}
-    await host.client.post("/auth/register", json=body)
-    token = (await host.client.post("/auth/login", json=body)).json()["access_token"]
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def crawl(host: Host, headers: dict[str, str], page: dict[str, Any]) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from lumina_core.contract import ChatRequest, ChatTurn, Message, Usage
-from lumina_core.testing import Host, HostFactory
+from lumina_core.testing import Host, HostFactory, sign_up
 
 TrainerHost = Callable[..., AbstractAsyncContextManager[Host]]
 
@@ -28,14 +28,6 @@ def trainer_host(lumina_host: HostFactory) -> TrainerHost:
             yield host
 
     return start
-
-
-async def sign_up(host: Host, name: str) -> dict[str, str]:
-    """Register ``name`` and return its auth header."""
-    body = {"username": name, "password": "a long password"}
-    await host.client.post("/auth/register", json=body)
-    token = (await host.client.post("/auth/login", json=body)).json()["access_token"]
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def user_id(host: Host, headers: Mapping[str, str] | None = None) -> str:
