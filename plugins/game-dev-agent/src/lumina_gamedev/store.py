@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lumina_core.errors import Conflict
+from lumina_core.storage import SQLiteFile
 from lumina_gamedev.outline import Chunk, FileOutline, Finding, Symbol
 
 SCHEMA = """
@@ -67,32 +66,17 @@ class Project:
 
 class ProjectStore:
     def __init__(self, path: Path) -> None:
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
-        self._lock = threading.Lock()
+        self._sql = SQLiteFile(path, SCHEMA)
 
     def close(self) -> None:
-        self._db.close()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        self._sql.close()
 
     # --- projects --------------------------------------------------------------------------
 
     def add(self, owner: str, name: str, root: Path, engine: str) -> Project:
         project = Project(uuid.uuid4().hex[:12], owner, name, root, engine, "indexing", "", time.time(), None)
         try:
-            with self._transaction() as db:
+            with self._sql.transaction() as db:
                 db.execute("INSERT INTO projects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                            (project.id, owner, name, str(root), engine, project.status, "", project.created_at, None))
         except sqlite3.IntegrityError:
@@ -102,42 +86,42 @@ class ProjectStore:
 
     def get(self, project_id: str, owner: str | None = None) -> Project | None:
         """The project, or None when there is none (or it belongs to another owner than ``owner``)."""
-        row = self._db.execute("SELECT * FROM projects WHERE id = ?", (project_id,)).fetchone()
+        row = self._sql.one("SELECT * FROM projects WHERE id = ?", (project_id,))
         project = _project(row) if row else None
         return project if project and (owner is None or project.owner == owner) else None
 
     def of_owner(self, owner: str, *, offset: int = 0, limit: int = 50) -> tuple[list[Project], int]:
-        rows = self._db.execute("SELECT * FROM projects WHERE owner = ? ORDER BY created_at, id LIMIT ? OFFSET ?",
-                                (owner, limit, offset)).fetchall()
-        (total,) = self._db.execute("SELECT COUNT(*) FROM projects WHERE owner = ?", (owner,)).fetchone()
+        rows = self._sql.all("SELECT * FROM projects WHERE owner = ? ORDER BY created_at, id LIMIT ? OFFSET ?",
+                             (owner, limit, offset))
+        (total,) = self._sql.one("SELECT COUNT(*) FROM projects WHERE owner = ?", (owner,))
         return [_project(r) for r in rows], total
 
     def all(self) -> list[Project]:
-        return [_project(r) for r in self._db.execute("SELECT * FROM projects ORDER BY created_at")]
+        return [_project(r) for r in self._sql.all("SELECT * FROM projects ORDER BY created_at")]
 
     def set_status(self, project_id: str, status: str, error: str = "") -> None:
         indexed_at = time.time() if status == "ready" else None
-        with self._transaction() as db:
+        with self._sql.transaction() as db:
             db.execute("UPDATE projects SET status = ?, error = ?, indexed_at = COALESCE(?, indexed_at) WHERE id = ?",
                        (status, error, indexed_at, project_id))
 
     def remove(self, project_id: str) -> None:
-        with self._transaction() as db:
+        with self._sql.transaction() as db:
             for table in ("projects", "files", *FILE_TABLES):
                 column = "id" if table == "projects" else "project_id"
                 db.execute(f"DELETE FROM {table} WHERE {column} = ?", (project_id,))
 
     def counts(self, project_id: str) -> dict[str, int]:
-        return {table: self._db.execute(f"SELECT COUNT(*) FROM {table} WHERE project_id = ?", (project_id,)).fetchone()[0]
+        return {table: self._sql.one(f"SELECT COUNT(*) FROM {table} WHERE project_id = ?", (project_id,))[0]
                 for table in ("files", *FILE_TABLES)}
 
     # --- files -----------------------------------------------------------------------------
 
     def digests(self, project_id: str) -> dict[str, str]:
-        return dict(self._db.execute("SELECT path, digest FROM files WHERE project_id = ?", (project_id,)).fetchall())
+        return dict(self._sql.all("SELECT path, digest FROM files WHERE project_id = ?", (project_id,)))
 
     def replace_file(self, project_id: str, path: str, digest: str, outline: FileOutline) -> None:
-        with self._transaction() as db:
+        with self._sql.transaction() as db:
             self._delete_file(db, project_id, path)
             db.execute("INSERT INTO files VALUES (?, ?, ?, ?)", (project_id, path, digest, time.time()))
             db.executemany("INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
@@ -149,7 +133,7 @@ class ProjectStore:
                 (project_id, f.file, f.line, f.rule, f.severity, f.symbol, f.message) for f in outline.findings])
 
     def remove_file(self, project_id: str, path: str) -> None:
-        with self._transaction() as db:
+        with self._sql.transaction() as db:
             self._delete_file(db, project_id, path)
 
     @staticmethod
@@ -161,13 +145,13 @@ class ProjectStore:
     # --- what was read ---------------------------------------------------------------------
 
     def chunk(self, project_id: str, file: str, label: str) -> Chunk | None:
-        row = self._db.execute("SELECT file, start_line, end_line, symbol, kind, text FROM chunks "
-                               "WHERE project_id = ? AND file = ? AND label = ?", (project_id, file, label)).fetchone()
+        row = self._sql.one("SELECT file, start_line, end_line, symbol, kind, text FROM chunks "
+                            "WHERE project_id = ? AND file = ? AND label = ?", (project_id, file, label))
         return Chunk(*row) if row else None
 
     def chunks(self, project_id: str) -> list[Chunk]:
-        rows = self._db.execute("SELECT file, start_line, end_line, symbol, kind, text FROM chunks WHERE project_id = ? "
-                                "ORDER BY file, start_line", (project_id,))
+        rows = self._sql.all("SELECT file, start_line, end_line, symbol, kind, text FROM chunks WHERE project_id = ? "
+                             "ORDER BY file, start_line", (project_id,))
         return [Chunk(*row) for row in rows]
 
     def symbols(self, project_id: str, *, name: str | None = None, parents: Sequence[str] = ()) -> list[Symbol]:
@@ -179,13 +163,13 @@ class ProjectStore:
         if parents:
             clauses.append(f"parent IN ({', '.join('?' * len(parents))})")
             values.extend(parents)
-        rows = self._db.execute(f"SELECT file, name, kind, start_line, end_line, parent, detail FROM symbols "
-                                f"WHERE {' AND '.join(clauses)} ORDER BY file, start_line", values)
+        rows = self._sql.all(f"SELECT file, name, kind, start_line, end_line, parent, detail FROM symbols "
+                             f"WHERE {' AND '.join(clauses)} ORDER BY file, start_line", values)
         return [Symbol(f, n, k, s, e, p, json.loads(d)) for f, n, k, s, e, p, d in rows]
 
     def findings(self, project_id: str) -> list[Finding]:
-        rows = self._db.execute("SELECT rule, file, line, message, symbol, severity FROM findings WHERE project_id = ? "
-                                "ORDER BY file, line", (project_id,))
+        rows = self._sql.all("SELECT rule, file, line, message, symbol, severity FROM findings WHERE project_id = ? "
+                             "ORDER BY file, line", (project_id,))
         return [Finding(*row) for row in rows]
 
 
