@@ -1,13 +1,15 @@
-"""The vector store contract: every test runs on both backends, on real files.
+"""The vector store contract: every test runs on every backend, on real files or a real socket.
 
 ``edge`` is Qdrant Edge under a temporary data folder; ``server`` is the qdrant-client backend
-in qdrant-client's local mode (no Qdrant server can run here), which takes the same calls.
+in qdrant-client's local mode, which takes the same calls; ``http`` is the same backend talking
+Qdrant's REST protocol to ``ops/qdrant_server.py`` (no Qdrant server can run here), so the
+protocol the backend speaks to a real server is exercised too.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,7 @@ from lumina_core.services.vectors import (
 )
 from lumina_core.services.vectors.edge import EdgeVectorStore
 from lumina_core.services.vectors.server import QdrantServerStore
+from ops.qdrant_server import QdrantServer
 
 SPEC = CollectionSpec(
     "notes",
@@ -37,13 +40,24 @@ SPEC = CollectionSpec(
 )
 
 
-def open_backend(kind: str, folder: Path) -> VectorStore:
-    return EdgeVectorStore(folder / "edge") if kind == "edge" else QdrantServerStore(path=str(folder / "local"))
+@pytest.fixture
+def qdrant() -> Iterator[QdrantServer]:
+    with QdrantServer() as server:
+        yield server
 
 
-@pytest.fixture(params=["edge", "server"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[VectorStore]:
-    opened = open_backend(request.param, tmp_path)
+def open_backend(kind: str, folder: Path, qdrant: QdrantServer | None = None) -> VectorStore:
+    if kind == "edge":
+        return EdgeVectorStore(folder / "edge")
+    if kind == "http":
+        assert qdrant is not None
+        return QdrantServerStore(url=qdrant.url)
+    return QdrantServerStore(path=str(folder / "local"))
+
+
+@pytest.fixture(params=["edge", "server", "http"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path, qdrant: QdrantServer) -> AsyncIterator[VectorStore]:
+    opened = open_backend(request.param, tmp_path, qdrant)
     await opened.create_collection(SPEC)
     yield opened
     await opened.close()
@@ -121,9 +135,10 @@ async def test_integer_ids_and_uuid_ids_read_back_as_given(store: VectorStore) -
     assert sorted(map(str, (r.id for r in (await store.scroll("notes"))[0]))) == sorted(["7", pid(1)])
 
 
-@pytest.mark.parametrize("kind", ["edge", "server"])
-async def test_a_point_may_lack_a_vector_until_update_vectors_gives_it_one(tmp_path: Path, kind: str) -> None:
-    store = open_backend(kind, tmp_path)
+@pytest.mark.parametrize("kind", ["edge", "server", "http"])
+async def test_a_point_may_lack_a_vector_until_update_vectors_gives_it_one(
+        tmp_path: Path, kind: str, qdrant: QdrantServer) -> None:
+    store = open_backend(kind, tmp_path, qdrant)
     await store.create_collection(CollectionSpec("both", {"dense": VectorSpec(4)}, sparse_vectors=("words",)))
     words = SparseVector((1, 2), (1.0, 1.0))
     await store.upsert("both", [Point(pid(0), {"words": words}, {"text": "first"}),
