@@ -132,6 +132,11 @@ class Settings(BaseSettings):
     )
     llm_server_context: int = Field(4096, ge=256, description="Context window assumed for server models.")
     llm_timeout: float = Field(120.0, gt=0, description="Seconds one model reply may take.")
+    llm_prices: dict[str, tuple[float, float]] = Field(
+        default_factory=dict,
+        description='US dollars per million prompt and completion tokens of paid models, as JSON: '
+        '`{"gpt-4o-mini": [0.15, 0.6]}`; their spend per day is kept (`llm.spend()`); models not listed cost nothing.',
+    )
     chat_reply_tokens: int = Field(
         512, ge=1, description="Tokens kept free for the reply when a request sets no max_tokens."
     )

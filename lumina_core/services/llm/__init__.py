@@ -13,11 +13,12 @@ from lumina_core.services.llm.base import (
     ProviderUnavailable,
 )
 from lumina_core.services.llm.registry import LLMService
+from lumina_core.services.llm.spend import Price, Spend, SpendLedger
 from lumina_core.settings import Settings
 
 __all__ = [
     "ChatChunk", "ChatResult", "ContextTooLong", "Likelihood", "LLMService", "ModelInfo", "ModelNotFound",
-    "Provider", "ProviderUnavailable", "build_llm", "provider_order",
+    "Price", "Provider", "ProviderUnavailable", "Spend", "SpendLedger", "build_llm", "provider_order",
 ]
 
 
@@ -57,6 +58,8 @@ def build_provider(name: str, settings: Settings) -> Provider:
 
 
 def build_llm(settings: Settings) -> LLMService:
+    prices = {model: Price(*pair) for model, pair in settings.llm_prices.items()}
     return LLMService(
-        [build_provider(name, settings) for name in provider_order(settings)], timeout=settings.llm_timeout
+        [build_provider(name, settings) for name in provider_order(settings)], timeout=settings.llm_timeout,
+        ledger=SpendLedger(settings.data_dir / "llm" / "spend.sqlite", prices) if prices else None,
     )

@@ -11,7 +11,7 @@ import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
-from lumina_core.contract import Message
+from lumina_core.contract import Message, Usage
 from lumina_core.errors import Unavailable
 from lumina_core.services.llm.base import (
     ChatChunk,
@@ -24,6 +24,7 @@ from lumina_core.services.llm.base import (
     ProviderUnavailable,
     collect,
 )
+from lumina_core.services.llm.spend import Spend, SpendLedger
 
 log = logging.getLogger("lumina.llm")
 
@@ -38,11 +39,18 @@ def as_messages(messages: Sequence[MessageLike]) -> tuple[Message, ...]:
 class LLMService:
     """Providers in fallback order; model selection by name per request."""
 
-    def __init__(self, providers: Sequence[Provider], *, timeout: float | None = None) -> None:
+    def __init__(self, providers: Sequence[Provider], *, timeout: float | None = None,
+                 ledger: SpendLedger | None = None) -> None:
         if not providers:
             raise ValueError("at least one language-model provider is needed")
         self.providers = tuple(providers)
         self._timeout = timeout
+        self._ledger = ledger
+
+    def spend(self, day: str | None = None) -> Spend:
+        """What priced (paid) models cost on a UTC day, today by default, across the processes
+        sharing the data folder; local models cost nothing."""
+        return self._ledger.day(day) if self._ledger else Spend()
 
     async def models(self) -> list[ModelInfo]:
         """Every model of every reachable provider (one that is down, or whose model file is not
@@ -94,6 +102,8 @@ class LLMService:
         provider, name = await self.resolve(model)
         options = GenerationOptions(max_tokens, temperature, tuple(stop or ()), timeout or self._timeout, json_schema)
         async for chunk in provider.stream(as_messages(messages), name, options):
+            if chunk.usage is not None:
+                self._record(chunk.model, chunk.usage)
             yield chunk
 
     async def chat(
@@ -113,8 +123,15 @@ class LLMService:
         options = GenerationOptions(max_tokens, temperature, tuple(stop or ()), timeout or self._timeout, json_schema)
         complete = getattr(provider, "complete", None)
         if complete is not None:
-            return await complete(as_messages(messages), name, options)
-        return await collect(provider.stream(as_messages(messages), name, options))
+            result = await complete(as_messages(messages), name, options)
+        else:
+            result = await collect(provider.stream(as_messages(messages), name, options))
+        self._record(result.model, result.usage)
+        return result
+
+    def _record(self, model: str, usage: Usage) -> None:
+        if self._ledger is not None:
+            self._ledger.record(model, usage)
 
     async def loglikelihood(self, context: str, continuation: str, *, model: str | None = None) -> Likelihood | None:
         """How likely the model finds ``continuation`` after ``context`` (how well a passage
@@ -136,3 +153,5 @@ class LLMService:
     async def aclose(self) -> None:
         for provider in self.providers:
             await provider.aclose()
+        if self._ledger is not None:
+            self._ledger.close()

@@ -81,9 +81,10 @@ def loop_client() -> type[LoopClient]:
 @pytest.fixture
 def loop_host(lumina_host, wiki_server):
     """``async with loop_host(**planner_config) as host``: knowledge, crawler and planner on the
-    local wiki (``config`` adds other plugins' sections)."""
+    local wiki (``config`` adds other plugins' sections, ``settings`` the host's own)."""
 
-    def start(config: dict[str, dict[str, Any]] | None = None, **planner: Any):
-        return lumina_host(plugins=PLUGINS, plugin_config={**loop_config(wiki_server, **planner), **(config or {})})
+    def start(config: dict[str, dict[str, Any]] | None = None, settings: dict[str, Any] | None = None, **planner: Any):
+        return lumina_host(plugins=PLUGINS, plugin_config={**loop_config(wiki_server, **planner), **(config or {})},
+                           **(settings or {}))
 
     return start

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 UNKNOWN = ["Who directed the film Actrius?", "Who created aikido?"]
+EMBEDDED_MODEL = "smollm2-135m-instruct.q4_1"
 
 
 @pytest.fixture
@@ -45,7 +46,27 @@ async def test_an_exhausted_budget_stops_planning_and_says_so(loop_host, loop_cl
         assert exhausted and "planning stops until" in exhausted[0]["reason"]
         assert len(await api.gaps(state="open")) == 1
         status = (await host.client.get("/planner/status")).json()
-        assert status["budget"] == {"pages_per_hour": 3, "pages_asked_last_hour": 3, "pages_left": 0}
+        assert status["budget"] == {"pages_per_hour": 3, "pages_asked_last_hour": 3, "pages_left": 0,
+                                    "llm_spend_per_day": None, "llm_spent_today": 0.0}
+
+
+async def test_the_llm_spend_budget_stops_planning_once_paid_models_cost_that_much(loop_host, loop_client, goal_file):
+    goals = goal_file("budget: {llm_spend_per_day: 0.01}\ngoals: []\n")
+    priced = {"llm_prices": {EMBEDDED_MODEL: [5000.0, 5000.0]}}  # priced as a paid model: half a cent a token
+    async with loop_host(goal_file=goals, settings=priced) as host:
+        api = loop_client(host)
+        await api.ask(UNKNOWN[0])
+        assert (await api.plan())["planned"]  # nothing spent yet
+        await api.ask(UNKNOWN[1])
+        reply = await host.client.post("/v1/chat/completions", json={
+            "model": EMBEDDED_MODEL, "messages": [{"role": "user", "content": "hello there"}], "max_tokens": 4})
+        assert reply.status_code == 200, reply.text
+
+        budget = (await host.client.get("/planner/status")).json()["budget"]
+        assert budget["llm_spend_per_day"] == 0.01 and budget["llm_spent_today"] > 0.01
+        summary = await api.plan()
+        assert summary["planned"] == [] and summary["stopped_because"].startswith("budget exhausted: $")
+        assert "paid models today" in summary["stopped_because"] and len(await api.gaps(state="open")) == 1
 
 
 async def test_the_queue_is_filled_up_to_its_high_water_mark(loop_host, loop_client):

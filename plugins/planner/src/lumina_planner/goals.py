@@ -51,6 +51,7 @@ class Goal:
 class Goals:
     goals: tuple[Goal, ...] = ()
     pages_per_hour: int = DEFAULT_PAGES_PER_HOUR
+    llm_spend_per_day: float | None = None  # US dollars on paid models; None: no limit
     default_priority: float = 0.5
     source: str = "built-in defaults"
     crawl: Crawl = field(default_factory=Crawl)
@@ -77,6 +78,7 @@ def load_goals(path: Path | None) -> Goals:
     return Goals(
         goals=tuple(_flatten(document["goals"], parent=(), crawl=Crawl(), pages_per_hour=None)),
         pages_per_hour=budget.get("pages_per_hour", DEFAULT_PAGES_PER_HOUR),
+        llm_spend_per_day=budget.get("llm_spend_per_day"),
         default_priority=document.get("default_priority", 0.5),
         source=str(path),
     )

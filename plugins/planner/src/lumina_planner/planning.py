@@ -64,9 +64,9 @@ class Choice:
 
 
 class Planner:
-    def __init__(self, *, knowledge: Any, crawler: Any, tasks: Any, embedder: Any, journal: Journal,
+    def __init__(self, *, knowledge: Any, crawler: Any, tasks: Any, embedder: Any, llm: Any, journal: Journal,
                  goals: Callable[[], Goals], settings: PlannerSettings, owner: str, publish: Publish) -> None:
-        self.knowledge, self.crawler, self.tasks, self.embedder = knowledge, crawler, tasks, embedder
+        self.knowledge, self.crawler, self.tasks, self.embedder, self.llm = knowledge, crawler, tasks, embedder, llm
         self.journal, self.goals, self.settings, self.owner = journal, goals, settings, owner
         self._publish = publish
 
@@ -157,6 +157,11 @@ class Planner:
         return matched
 
     def _over_budget(self, goals: Goals, choice: Choice, pages: int) -> str | None:
+        if goals.llm_spend_per_day is not None:
+            spent = self.llm.spend().usd
+            if spent >= goals.llm_spend_per_day:
+                return (f"budget exhausted: ${spent:.4f} spent on paid models today, the goal file allows "
+                        f"${goals.llm_spend_per_day:.4f} per day; planning stops until 00:00Z")
         used = self.journal.pages_asked()
         if used + pages > goals.pages_per_hour:
             return self._budget_reason("the planner's", used, goals.pages_per_hour, pages)

@@ -55,7 +55,7 @@ def startup(ctx: PluginContext) -> None:
     ctx.on_stop(_state.journal.close)
     _state.planner = Planner(
         knowledge=ctx.service("knowledge"), crawler=ctx.service("crawler"), tasks=ctx.tasks, embedder=ctx.embedder,
-        journal=_state.journal, goals=lambda: _state.goals, settings=settings.planning, owner=ctx.name,
+        llm=ctx.llm, journal=_state.journal, goals=lambda: _state.goals, settings=settings.planning, owner=ctx.name,
         publish=ctx.publish,
     )
 
@@ -138,7 +138,8 @@ def _status(ctx: PluginContext) -> dict[str, Any]:
         "queue_depth": len(journal.unsettled()),
         "water_marks": {"low": settings.low_water, "high": settings.high_water},
         "budget": {"pages_per_hour": goals.pages_per_hour, "pages_asked_last_hour": used,
-                   "pages_left": max(0, goals.pages_per_hour - used)},
+                   "pages_left": max(0, goals.pages_per_hour - used),
+                   "llm_spend_per_day": goals.llm_spend_per_day, "llm_spent_today": round(ctx.llm.spend().usd, 6)},
         "goals": {"source": goals.source, "count": len(goals.goals)},
         "gaps": ctx.service("knowledge").gap_counts(),
     }
