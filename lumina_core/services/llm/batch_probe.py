@@ -1,11 +1,17 @@
-"""Whether this llama.cpp build reads prompts in batches without crashing, decided once per machine.
+"""Loading the embedded llama.cpp model so that it reads prompts in batches without crashing.
 
-A llama-cpp-python 0.3.36 wheel built on one machine crashed (SIGSEGV in ``llama_decode``) on
-every prompt batch larger than one token; the same version built on another machine reads
-prompts in batches of 512 correctly and about twice as fast. A crash cannot be caught inside
-the server, so a child process reads a few prompts in batches first. Its verdict is cached per
-llama_cpp version, model file, thread count and CPU; a child that crashes (or fails, or hangs)
-means prompts are read one token at a time, with a warning saying how to override it.
+A llama-cpp-python 0.3.36 build crashed (SIGSEGV) on every prompt batch larger than one token on
+CPUs with AMX (Sapphire Rapids class): llama.cpp repacks the weights into its AMX buffer type,
+and its AMX matrix multiply faults (ggml-org/llama.cpp#20824; dspy dropped the AMX variant for
+the same crash). Batches do not use that path on other CPUs, so the same version built elsewhere
+reads prompts in batches of 512, two to three times faster than one token at a time.
+:func:`load_llama` therefore loads models without llama.cpp's extra buffer types (AMX, and the
+weight repacking no quantisation we ship uses), which reads batches correctly on those CPUs too.
+
+A crash cannot be caught inside the server, so a child process still reads a few prompts in
+batches first. Its verdict is cached per llama_cpp version, model file, thread count, CPU and
+loading mode; a child that crashes (or fails, or hangs) means prompts are read one token at a
+time, with a warning saying how to override it.
 
     python -m lumina_core.services.llm.batch_probe MODEL.gguf --threads 2 --context 2048
 """
@@ -33,6 +39,8 @@ log = logging.getLogger("lumina.llm")
 BATCHED = 512
 #: One token at a time: slower prompt reading, but it never hit the crash.
 ONE_TOKEN = 1
+#: Part of the verdict's key: a verdict on models loaded another way says nothing about these.
+LOADING = "without extra buffer types"
 PROBE_TIMEOUT_S = 300.0
 
 
@@ -49,7 +57,7 @@ def probe_key(model: Path, threads: int) -> str:
     import llama_cpp
 
     stat = model.stat()
-    parts = [llama_cpp.__version__, model.resolve(), stat.st_size, int(stat.st_mtime), threads, _cpu()]
+    parts = [llama_cpp.__version__, model.resolve(), stat.st_size, int(stat.st_mtime), threads, _cpu(), LOADING]
     return hashlib.sha256("\n".join(map(str, parts)).encode()).hexdigest()[:16]
 
 
@@ -122,12 +130,33 @@ def _write(cache: Path, verdicts: dict[str, dict[str, Any]]) -> None:
         log.warning("could not keep the llama.cpp probe's verdict in %s: %s", cache, exc)
 
 
+def load_llama(model: Path, *, context: int, threads: int, prompt_batch: int, **options: Any) -> Any:
+    """A ``llama_cpp.Llama`` without llama.cpp's extra buffer types (see above). llama-cpp-python
+    0.3.36 does not expose ``use_extra_bufts``, so its default model parameters are amended for
+    the duration of the load; callers load one model at a time (the embedded provider holds a
+    lock)."""
+    import llama_cpp.llama_cpp as bindings
+    from llama_cpp import Llama
+
+    defaults = bindings.llama_model_default_params
+
+    def without_extra_buffers() -> Any:
+        params = defaults()
+        params.use_extra_bufts = False
+        return params
+
+    bindings.llama_model_default_params = without_extra_buffers
+    try:
+        return Llama(model_path=str(model), n_ctx=context, n_threads=threads, n_ubatch=prompt_batch, verbose=False,
+                     **options)
+    finally:
+        bindings.llama_model_default_params = defaults
+
+
 def read_prompts_in_batches(model: Path, threads: int, context: int) -> None:
     """What the child does: read a very short, a short and a long prompt (the broken build
     crashed on any batch of more than one token)."""
-    from llama_cpp import Llama
-
-    llama = Llama(str(model), n_ctx=context, n_threads=threads, n_ubatch=BATCHED, verbose=False)
+    llama = load_llama(model, context=context, threads=threads, prompt_batch=BATCHED)
     try:
         word = llama.tokenize(b" word", add_bos=False)
         for length in (2, 16, min(300, context - 1)):

@@ -36,7 +36,7 @@ from lumina_core.services.llm.base import (
     ModelInfo,
     ProviderUnavailable,
 )
-from lumina_core.services.llm.batch_probe import safe_prompt_batch
+from lumina_core.services.llm.batch_probe import load_llama, safe_prompt_batch
 from lumina_core.services.model_files import SMOLLM2_135M
 
 #: A 135M model drifts off topic at llama.cpp's usual 0.8; a cooler default keeps it factual.
@@ -67,19 +67,12 @@ _loading = threading.Lock()
 
 def shared_llama(path: Path, options: LlamaOptions) -> Any:
     """The process-wide ``Llama`` for ``path`` (loaded on first use, then shared)."""
-    from llama_cpp import Llama
-
     with _loading:
         key = (path, options)
         if key not in _loaded:
             batch = options.prompt_batch or safe_prompt_batch(path, options.threads, options.context_window)
-            _loaded[key] = Llama(
-                model_path=str(path),
-                n_ctx=options.context_window,
-                n_threads=options.threads,
-                n_ubatch=batch,
-                verbose=False,
-            )
+            _loaded[key] = load_llama(path, context=options.context_window, threads=options.threads,
+                                      prompt_batch=batch)
         return _loaded[key]
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from lumina_core.contract import Message
 from lumina_core.services.llm import ContextTooLong
+from lumina_core.services.llm.batch_probe import load_llama
 from lumina_core.services.llm.base import GenerationOptions, collect
 from lumina_core.services.llm.embedded import DEFAULT_SYSTEM_MESSAGE, EmbeddedProvider, _StopScanner
 
@@ -90,14 +91,13 @@ async def test_a_score_is_llama_cpps_own_across_batches(provider: EmbeddedProvid
     """Read with logits asked only where they are read, batch after batch, the score is what
     llama.cpp gives when it keeps the logits of every position."""
     import numpy as np
-    from llama_cpp import Llama
 
     context = "The aardvark is a nocturnal mammal native to Africa. " * 60 + "The capital of France is"
     scored = await provider.loglikelihood(context, " Paris.", provider.model_id)
     # read as the provider reads: batched and one-token reading differ a little on some CPUs
     params = provider.llama.context_params
-    reference = Llama(model_path=str(provider.path), n_ctx=2048, n_threads=params.n_threads,
-                      n_ubatch=params.n_ubatch, logits_all=True, verbose=False)
+    reference = load_llama(provider.path, context=2048, threads=params.n_threads, prompt_batch=params.n_ubatch,
+                           logits_all=True)
     try:
         head = reference.tokenize(context.encode(), add_bos=True)
         tail = reference.tokenize(b" Paris.", add_bos=False)
