@@ -169,7 +169,8 @@ async def test_a_gap_close_to_a_goal_takes_its_priority(loop_host, loop_client, 
 async def test_names_asked_about_in_chat_that_the_graph_lacks_become_the_users_gaps(loop_host, loop_client):
     async with loop_host() as host:
         api = loop_client(host)
-        response = await host.client.post("/chat", json={"message": "Tell me about Morihei Ueshiba.", "max_tokens": 4})
+        message = "Say hello. Explain who Morihei Ueshiba was."  # the requests' verbs are not names
+        response = await host.client.post("/chat", json={"message": message, "max_tokens": 4})
         assert response.status_code == 200, response.text
         for _ in range(100):
             gaps = await api.gaps()
@@ -177,5 +178,5 @@ async def test_names_asked_about_in_chat_that_the_graph_lacks_become_the_users_g
                 break
             await asyncio.sleep(0.05)
         assert [(g["topic"], g["source"]) for g in gaps] == [("Morihei Ueshiba", "unmatched_term")]
-        assert "Tell me about Morihei Ueshiba." in gaps[0]["evidence"]
+        assert message in gaps[0]["evidence"]
         assert gaps[0]["user_id"] == "local"
