@@ -16,11 +16,13 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from xml.etree.ElementTree import iterparse
+
+from ops.local_server import LocalHTTPServer
 
 EXCERPT = Path(__file__).resolve().parents[1] / "tests" / "data" / "wiki" / "enwiki-excerpt-2016.xml.bz2"
 _LINK = re.compile(r"\[\[([^\]\|#]+)")
@@ -88,7 +90,7 @@ class WikiData:
         return sorted(t for t in titles if t)
 
 
-class MediaWikiServer:
+class MediaWikiServer(LocalHTTPServer):
     """``with MediaWikiServer() as wiki: wiki.api_url`` — stops its thread on exit."""
 
     def __init__(self, data: WikiData | None = None) -> None:
@@ -96,22 +98,11 @@ class MediaWikiServer:
         self.behaviour = Behaviour()
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(self._handler_class())
 
     @property
     def api_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/w/api.php"
-
-    def __enter__(self) -> MediaWikiServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        return f"{self.origin}/w/api.php"
 
     def refuse_next(self, count: int, *, status: int = 429, retry_after: int = 1) -> None:
         with self._lock:

@@ -19,7 +19,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from importlib.metadata import version
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +27,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from qdrant_client import models
 from qdrant_client.local.qdrant_local import QdrantLocal
+
+from ops.local_server import LocalHTTPServer
 
 VERSION = version("qdrant-client")  # the server a client of this version expects
 Answer = Callable[[QdrantLocal, str, dict[str, Any]], Any]
@@ -125,28 +127,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
-class QdrantServer:
+class QdrantServer(LocalHTTPServer):
     """``with QdrantServer() as qdrant: qdrant.url`` — an in-memory Qdrant on a free port."""
 
     def __init__(self) -> None:
         self.local = QdrantLocal(location=":memory:")
         self._lock = threading.Lock()  # the local mode is not thread-safe: one request at a time
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        super().__init__(self._handler_class())
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self) -> QdrantServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        return self.origin
 
     def answer(self, method: str, path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Qdrant's envelope: ``{"result", "status": "ok", "time"}``, or ``{"status": {"error"}}``."""
