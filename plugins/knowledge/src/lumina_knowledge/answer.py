@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from lumina_core.errors import Unavailable
 from lumina_knowledge.retrieval import SearchHit
 from lumina_knowledge.text import sentences, term_index, terms
 
@@ -62,6 +63,10 @@ QUESTION_LIKELIHOOD = 0.2
 #: more, and each sentence costs the embedded model about 0.25 s (a third sentence gained nothing
 #: measurable and cost 0.27 s more at p95).
 REREAD_MARGIN = 0.1
+#: HyDE (the ``hyde`` setting): the model's guessed answer, this many tokens at most, is searched
+#: beside the question. Wrong guesses still help ("The physicist behind relativity was Albert
+#: Einstein" finds his birthplace); each costs the embedded model about 1.2–1.5 s here.
+HYPOTHESIS_TOKENS = 40
 
 
 @dataclass(frozen=True)
@@ -90,27 +95,46 @@ class Answer:
     sources: list[dict[str, str]]
     evidence: list[str] = field(default_factory=list)
     method: str = "unknown"
+    #: The model's guessed answer searched beside the question (the ``hyde`` setting), else "".
+    hypothesis: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {"answer": self.answer, "cite_ids": self.cite_ids, "confidence": round(self.confidence, 4),
-                "sources": self.sources, "evidence": self.evidence, "method": self.method}
+                "sources": self.sources, "evidence": self.evidence, "method": self.method,
+                "hypothesis": self.hypothesis}
 
 
 class WikiQA:
     """Question → passages → evidence sentences → phrased, checked answer."""
 
-    def __init__(self, knowledge: Any, llm: Any) -> None:
+    def __init__(self, knowledge: Any, llm: Any, *, hyde: bool = False) -> None:
         self.knowledge = knowledge
         self.llm = llm
+        self.hyde = hyde
 
-    async def evidence(self, question: str) -> list[Evidence]:
-        hits = await self.knowledge.search_hits(question, PASSAGES)
+    async def evidence(self, question: str, hypothesis: str = "") -> list[Evidence]:
+        hits = await self.knowledge.search_hits(question, PASSAGES, hypothesis=hypothesis)
         weights = self.knowledge.index.stats.query_weights(question)
         candidates = [(hit, sentence) for hit in hits[:SENTENCE_PASSAGES] for sentence in sentences(hit.text)]
         vectors = await self.knowledge.index.embedder.embed([question, *(s for _, s in candidates)])
         similarity = {id(c): _dot(vectors[0], v) for c, v in zip(candidates, vectors[1:])}
         found = select_evidence(question, candidates, weights, lambda c: similarity[id(c)], hits)
         return await self._read_with_title(found, vectors[0])
+
+    async def guess(self, question: str) -> str:
+        """What wiki_qa searches with beside the question: the model's guessed answer with the
+        ``hyde`` setting, else nothing."""
+        return await self.hypothesis(question) if self.hyde else ""
+
+    async def hypothesis(self, question: str) -> str:
+        """The model's short guess at the answer, to search with; "" when no model answers (the
+        question alone is searched then)."""
+        prompt = [{"role": "user", "content": f"Answer in one short sentence: {question}"}]
+        try:
+            result = await self.llm.chat(prompt, max_tokens=HYPOTHESIS_TOKENS, temperature=0.0)
+        except Unavailable:
+            return ""
+        return result.text.strip()
 
     async def _reread(self, question: str, found: list[Evidence]) -> list[Evidence]:
         """The best sentences reordered by how well each explains the question to the model; as
@@ -137,10 +161,10 @@ class WikiQA:
         vectors = await self.knowledge.index.embedder.embed([f"{e.hit.title}: {e.sentence}" for e in head])
         return [replace(e, closeness=_dot(question_vector, v)) for e, v in zip(head, vectors)] + found[len(head):]
 
-    async def _weighed_evidence(self, question: str) -> tuple[list[Evidence], str | None]:
+    async def _weighed_evidence(self, question: str, hypothesis: str) -> tuple[list[Evidence], str | None]:
         """The evidence in the order it is answered from, or why it does not answer. Whether we
         know is decided on the first choice; only then does the model re-read close sentences."""
-        found = await self.evidence(question)
+        found = await self.evidence(question, hypothesis)
         if reason := doubt(found):
             return found, reason
         return await self._reread(question, found), None
@@ -148,29 +172,31 @@ class WikiQA:
     async def assess(self, question: str) -> dict[str, Any]:
         """Whether the knowledge base answers ``question`` now, without answering it or noting a
         gap (a planner checking that a crawl filled one): known or why not, and what it would cite."""
-        found = await self.evidence(question)
+        found = await self.evidence(question, await self.guess(question))
         reason = doubt(found)
         return {"known": reason is None, "reason": reason,
                 "confidence": round(found[0].confidence, 4) if found else 0.0,
                 "cite_ids": [] if reason else _cite_ids(found), "sources": [] if reason else _sources(found)}
 
     async def answer(self, question: str, *, user_id: str) -> Answer:
-        found, reason = await self._weighed_evidence(question)
+        hypothesis = await self.guess(question)
+        found, reason = await self._weighed_evidence(question, hypothesis)
         if reason:
-            return await self._unknown(question, found, user_id, reason)
+            return await self._unknown(question, found, user_id, reason, hypothesis)
         phrase = "" if _short(found[0].sentence) else await self._phrase(question, found)
-        return await self._noted(question, _checked(question, phrase, found), user_id)
+        return await self._noted(question, _checked(question, phrase, found), user_id, hypothesis)
 
     async def stream(self, question: str, *, user_id: str) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         """SSE-ready events: ``context`` (sources), ``token`` (the model's text), ``done`` (checked)."""
-        found, reason = await self._weighed_evidence(question)
+        hypothesis = await self.guess(question)
+        found, reason = await self._weighed_evidence(question, hypothesis)
         if reason:
-            yield "done", (await self._unknown(question, found, user_id, reason)).to_dict()
+            yield "done", (await self._unknown(question, found, user_id, reason, hypothesis)).to_dict()
             return
-        yield "context", {"sources": _sources(found), "cite_ids": _cite_ids(found)}
+        yield "context", {"sources": _sources(found), "cite_ids": _cite_ids(found), "hypothesis": hypothesis}
         pieces: list[str] = []
         if _short(found[0].sentence):
-            yield "done", (await self._noted(question, _checked(question, "", found), user_id)).to_dict()
+            yield "done", (await self._noted(question, _checked(question, "", found), user_id, hypothesis)).to_dict()
             return
         finish = None
         async for chunk in self.llm.stream(_prompt(question, found), max_tokens=ANSWER_TOKENS, temperature=0.0,
@@ -180,24 +206,25 @@ class WikiQA:
                 pieces.append(chunk.text)
                 yield "token", {"text": chunk.text}
         answer = _checked(question, _finished("".join(pieces), finish), found)
-        yield "done", (await self._noted(question, answer, user_id)).to_dict()
+        yield "done", (await self._noted(question, answer, user_id, hypothesis)).to_dict()
 
     async def _phrase(self, question: str, found: Sequence[Evidence]) -> str:
         result = await self.llm.chat(_prompt(question, found), max_tokens=ANSWER_TOKENS, temperature=0.0, stop=["\n"])
         return _finished(result.text, result.finish_reason)
 
-    async def _unknown(self, question: str, found: Sequence[Evidence], user_id: str, reason: str) -> Answer:
+    async def _unknown(self, question: str, found: Sequence[Evidence], user_id: str, reason: str,
+                       hypothesis: str) -> Answer:
         confidence = found[0].confidence if found else 0.0
         await self.knowledge.record_gap(question, user_id=user_id, confidence=confidence, reason=reason)
-        return Answer(UNKNOWN, [], confidence, [], method="unknown")
+        return Answer(UNKNOWN, [], confidence, [], method="unknown", hypothesis=hypothesis)
 
-    async def _noted(self, question: str, answer: Answer, user_id: str) -> Answer:
+    async def _noted(self, question: str, answer: Answer, user_id: str, hypothesis: str) -> Answer:
         """The answer as it is; a low-confidence one also leaves its question as a gap."""
         if answer.confidence < LOW_CONFIDENCE:
             reason = f"answered with low confidence ({answer.confidence:.2f}) from {answer.sources[0]['title']}"
             await self.knowledge.record_gap(question, user_id=user_id, confidence=answer.confidence, reason=reason,
                                             source="low_confidence")
-        return answer
+        return replace(answer, hypothesis=hypothesis)
 
 
 def select_evidence(

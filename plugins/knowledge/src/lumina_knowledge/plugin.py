@@ -23,6 +23,7 @@ from lumina_knowledge.index import KnowledgeIndex
 from lumina_knowledge.retrieval import MAX_K, MODES
 from lumina_knowledge.scopes import Scopes
 from lumina_knowledge.service import KnowledgeService
+from lumina_knowledge.settings import knowledge_settings
 
 log = logging.getLogger("lumina.knowledge")
 #: A passage goes into a chat prompt only when its sentence evidence covers this share of the
@@ -36,6 +37,8 @@ class SearchIn(BaseModel):
     k: int = Field(5, ge=1, le=MAX_K)
     mode: str = Field("hybrid", pattern="^(" + "|".join(MODES) + ")$",
                       description="hybrid (the product), or bm25 / dense / rrf alone, for comparison.")
+    hypothesis: str = Field("", max_length=2000,
+                            description="A guessed answer, searched by meaning beside the query (HyDE).")
 
 
 GapStateQuery = GapState | None
@@ -62,7 +65,8 @@ def register_services(ctx: PluginContext) -> Mapping[str, Any]:
     index = KnowledgeIndex(ctx.vectors, ctx.embedder, stats)
     scopes = Scopes(ctx.vectors, ctx.embedder, ctx.data_dir / "scopes")
     ctx.on_stop(scopes.close)
-    _state.service = KnowledgeService(index, gaps, ctx.publish, scopes, ctx.llm)
+    settings = knowledge_settings(ctx.config)
+    _state.service = KnowledgeService(index, gaps, ctx.publish, scopes, ctx.llm, hyde=settings.hyde)
     return {"knowledge": _state.service}
 
 
@@ -78,7 +82,7 @@ def register_routes(ctx: PluginContext) -> APIRouter:
 
     @router.post("/search", summary="The best passages for a query, with cite ids")
     async def search(body: SearchIn) -> dict[str, Any]:
-        return {"hits": await _state.service.search(body.query, body.k, mode=body.mode)}
+        return {"hits": await _state.service.search(body.query, body.k, mode=body.mode, hypothesis=body.hypothesis)}
 
     @router.get("/passages/{passage_id}", summary="The passage a cite id names")
     async def passage(passage_id: str) -> dict[str, Any]:

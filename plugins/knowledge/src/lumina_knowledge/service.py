@@ -23,13 +23,14 @@ Publish = Callable[[str, Mapping[str, Any]], Awaitable[None]]
 
 
 class KnowledgeService:
-    def __init__(self, index: KnowledgeIndex, gaps: GapStore, publish: Publish, scopes: Scopes, llm: Any) -> None:
+    def __init__(self, index: KnowledgeIndex, gaps: GapStore, publish: Publish, scopes: Scopes, llm: Any,
+                 *, hyde: bool = False) -> None:
         self.index = index
         self.retriever = Retriever(index)
         self.gaps = gaps
         self.scopes = scopes
         self._publish = publish
-        self.qa = WikiQA(self, llm)
+        self.qa = WikiQA(self, llm, hyde=hyde)
 
     async def index_article(self, article: Mapping[str, Any], *, dense_now: bool = True) -> dict[str, Any]:
         """Add or replace an article ``{"id", "title", "url", "revision", "source", "sections"}``.
@@ -42,12 +43,14 @@ class KnowledgeService:
     async def remove_article(self, article_id: str) -> int:
         return await self.index.remove_article(article_id)
 
-    async def search(self, query: str, k: int = 5, *, mode: Mode = "hybrid") -> list[dict[str, Any]]:
-        """The ``k`` best passages for ``query`` as dicts with id, title, section, score, text, url."""
-        return [hit.to_dict() for hit in await self.search_hits(query, k, mode=mode)]
+    async def search(self, query: str, k: int = 5, *, mode: Mode = "hybrid", hypothesis: str = "") -> list[dict[str, Any]]:
+        """The ``k`` best passages for ``query`` as dicts with id, title, section, score, text, url;
+        ``hypothesis``: a guessed answer searched by meaning beside it (HyDE)."""
+        return [hit.to_dict() for hit in await self.search_hits(query, k, mode=mode, hypothesis=hypothesis)]
 
-    async def search_hits(self, query: str, k: int = 5, *, mode: Mode = "hybrid") -> list[SearchHit]:
-        return await self.retriever.search(query, k, mode=mode)
+    async def search_hits(self, query: str, k: int = 5, *, mode: Mode = "hybrid",
+                          hypothesis: str = "") -> list[SearchHit]:
+        return await self.retriever.search(query, k, mode=mode, hypothesis=hypothesis)
 
     async def passage(self, passage_id: str) -> dict[str, Any] | None:
         """The passage a cite id names, or None."""
