@@ -160,6 +160,14 @@ class PluginContext:
             return service
         return _Guarded(service, self.name, name, grant, self.manifest.permissions)
 
+    def plugin_manifests(self) -> list[Manifest]:
+        """The manifests of the plugins serving now. What a manifest declares is public (``GET
+        /plugins`` shows it to every user), so any plugin may read them: router-tools offers the
+        endpoints they mark as tools (``tool:``)."""
+        from lumina_core.plugins.records import PluginState
+
+        return [r.manifest for r in self._kernel.public_records() if r.state == PluginState.STARTED and r.manifest]
+
     @property
     def kernel(self) -> Kernel:
         """The kernel itself: only for the host's own built-in plugins."""

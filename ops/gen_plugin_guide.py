@@ -81,11 +81,16 @@ def _fields(schema: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, 
     for name, spec in schema.get("properties", {}).items():
         path = f"{prefix}{name}"
         yield path, spec, name in required
-        if spec.get("type") == "object" and "properties" in spec:
+        if "object" in _kinds(spec) and "properties" in spec:
             yield from _fields(spec, path + ".")
         items = spec.get("items", {})
         if spec.get("type") == "array" and "properties" in items:
             yield from _fields(items, path + "[].")
+
+
+def _kinds(spec: Mapping[str, Any]) -> list[str]:
+    kind = spec.get("type", "")
+    return kind if isinstance(kind, list) else [kind]
 
 
 def _type_of(spec: Mapping[str, Any]) -> str:
@@ -94,6 +99,8 @@ def _type_of(spec: Mapping[str, Any]) -> str:
     if "anyOf" in spec:
         return " or ".join(_type_of(option) for option in spec["anyOf"])
     kind = spec.get("type", "")
+    if isinstance(kind, list):
+        return " or ".join(_type_of({"type": k}) for k in kind)
     if kind == "array":
         return f"list of {_type_of(spec.get('items', {}))}".replace("list of object", "list of mappings")
     words = {"string": "text", "object": "mapping", "number": "number", "integer": "whole number", "boolean": "true/false"}

@@ -7,6 +7,7 @@ the field path and what is wrong, so ``lumina plugin check`` can print one line 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -23,6 +24,10 @@ from packaging.version import InvalidVersion, Version
 from lumina_core.permissions import PERMISSIONS
 
 MANIFEST_FILE = "manifest.yml"
+#: The methods an endpoint offered as a tool may have (HEAD and OPTIONS answer nothing to use).
+TOOL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+_PATH_PARAMETER = re.compile(r"{([^}/]+)}")
+_TOOL_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_-]{0,63}$")
 SCHEMA_FILE = "plugin.schema.json"
 CORE_DISTRIBUTION = "lumina-core"
 
@@ -48,10 +53,26 @@ class ManifestInvalid(Exception):
 
 
 @dataclass(frozen=True)
+class EndpointTool:
+    """An endpoint offered as a tool (``tool:`` in the manifest), its defaults filled in."""
+
+    name: str
+    description: str
+    input_schema: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
 class Endpoint:
     method: str
     path: str
     description: str = ""
+    tool: EndpointTool | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"method": self.method, "path": self.path, "description": self.description}
+        if self.tool is not None:
+            body["tool"] = {**self.tool.__dict__, "input_schema": dict(self.tool.input_schema)}
+        return body
 
 
 @dataclass(frozen=True)
@@ -92,7 +113,7 @@ class Manifest:
             "api_version": str(self.api_version),
             "prefix": list(self.prefixes),
             "dependencies": [str(r) for r in self.dependencies],
-            "endpoints": [e.__dict__ for e in self.endpoints],
+            "endpoints": [e.to_dict() for e in self.endpoints],
             "permissions": sorted(self.permissions),
             "config": dict(self.config_schema),
             "ui": {"panels": [p.__dict__ for p in self.panels]},
@@ -219,7 +240,7 @@ def _explain(error: jsonschema.ValidationError) -> Iterator[tuple[str, str]]:
 
 def _format_message(error: jsonschema.ValidationError) -> str:
     value, fmt = error.instance, error.validator_value
-    cause = str(error.cause).strip() if error.cause else ""
+    cause = str(error.cause).strip().splitlines()[0] if error.cause else ""
     what = {
         "pep440-version": f"{value!r} is not a valid version (expected PEP 440, e.g. 0.1.0)",
         "pep440-specifier": f"{value!r} is not a valid version range (expected e.g. '>=1.0,<2')",
@@ -234,6 +255,8 @@ def _pattern_message(where: list[Any], value: Any) -> str:
         "name": "lower-case letters, digits, '-' and '_', starting with a letter, at most 40 characters",
         "prefix": "a path like '/crawler': lower-case letters, digits, '-', '_' and '/'",
     }
+    if [str(part) for part in where[-2:]] == ["tool", "name"]:
+        return f"{value!r} is not allowed: use letters, digits, '_' and '-', starting with a letter, at most 64 characters"
     rule = rules.get(str(where[-1]) if where else "", "")
     return f"{value!r} is not allowed: use {rule}" if rule else f"{value!r} must start with '/'"
 
@@ -242,6 +265,7 @@ def _rule_problems(document: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     """The rules a schema cannot express. Entries of the wrong shape are the schema's
     business, so each rule looks only at well-formed ones."""
     yield from _endpoint_problems(document)
+    yield from _tool_problems(document)
     yield from _dependency_problems(document)
     yield from _panel_problems(document)
 
@@ -257,6 +281,64 @@ def _endpoint_problems(document: Mapping[str, Any]) -> Iterator[tuple[str, str]]
         if (method, path) in seen:
             yield f"endpoints[{index}]", f"{method} {path} is already declared at endpoints[{seen[method, path]}]"
         seen.setdefault((method, path), index)
+
+
+def _tool_problems(document: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """An endpoint marked as a tool must be describable, callable with named arguments that
+    include its path parameters, and named apart from the plugin's other tools."""
+    names: dict[str, int] = {}
+    for index, endpoint in _well_formed(document.get("endpoints"), "path", "method"):
+        marker = endpoint.get("tool")
+        if marker is not True and not isinstance(marker, dict):
+            continue
+        at = f"endpoints[{index}].tool"
+        tool = _endpoint_tool(endpoint)
+        if endpoint["method"] not in TOOL_METHODS:
+            yield f"endpoints[{index}].method", f"{endpoint['method']} cannot be a tool; tools are {', '.join(TOOL_METHODS)}"
+        if not tool.description:
+            yield f"{at}.description", "is required when the endpoint has no description (the router chooses tools by it)"
+        if not _TOOL_NAME.match(tool.name):
+            if not isinstance(marker, dict) or "name" not in marker:  # a given name is the schema's to check
+                yield f"{at}.name", f"{tool.name!r}, made from the path, is not a tool name: give one (letters, digits, '_', '-')"
+        elif tool.name in names:
+            yield f"{at}.name", f"{tool.name!r} already names the tool of endpoints[{names[tool.name]}]: give another"
+        names.setdefault(tool.name, index)
+        yield from _tool_schema_problems(at, endpoint["path"], tool.input_schema)
+
+
+def _tool_schema_problems(at: str, path: str, schema: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    if not isinstance(schema, dict):
+        return  # the schema's business
+    if schema.get("type") != "object":
+        yield f"{at}.input_schema.type", "must be 'object': a tool takes named arguments"
+        return
+    properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    for parameter in _PATH_PARAMETER.findall(path):
+        if parameter not in properties:
+            yield f"{at}.input_schema.properties", f"lacks {parameter!r}, a parameter of the path {path!r}"
+
+
+def _endpoint_tool(endpoint: Mapping[str, Any]) -> EndpointTool:
+    """The tool an endpoint's ``tool:`` marker declares, with its defaults: named after the
+    path's fixed parts, the endpoint's description, its path parameters as arguments."""
+    given = endpoint["tool"] if isinstance(endpoint.get("tool"), dict) else {}
+    marker = {k: v for k, v in given.items() if isinstance(v, dict if k == "input_schema" else str)}
+    path = endpoint["path"]
+    parameters = _PATH_PARAMETER.findall(path)
+    name = "_".join(re.sub(r"[^A-Za-z0-9_-]", "_", part) for part in path.split("/") if part and "{" not in part)
+    default_schema = {"type": "object", "properties": {p: {"type": "string"} for p in parameters},
+                      "required": parameters}
+    return EndpointTool(
+        name=marker.get("name") or name,
+        description=marker.get("description") or endpoint.get("description") or "",
+        input_schema=marker.get("input_schema", default_schema),
+    )
+
+
+def _endpoint(endpoint: Mapping[str, Any]) -> Endpoint:
+    marked = endpoint.get("tool") is True or isinstance(endpoint.get("tool"), dict)
+    return Endpoint(endpoint["method"], endpoint["path"], endpoint.get("description", ""),
+                    _endpoint_tool(endpoint) if marked else None)
 
 
 def _dependency_problems(document: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
@@ -297,7 +379,7 @@ def _build(document: Mapping[str, Any], path: Path | None) -> Manifest:
         api_version=SpecifierSet(document["api_version"]),
         prefixes=_prefixes(document),
         dependencies=tuple(Requirement(d) for d in document.get("dependencies", [])),
-        endpoints=tuple(Endpoint(**e) for e in document.get("endpoints", [])),
+        endpoints=tuple(_endpoint(e) for e in document.get("endpoints", [])),
         permissions=frozenset(document.get("permissions", [])),
         config_schema=document.get("config", {}),
         panels=tuple(Panel(**p) for p in document.get("ui", {}).get("panels", [])),

@@ -137,3 +137,49 @@ def test_every_fixture_manifest_that_should_be_valid_is_valid(fixture_plugins: P
         if path.parent.name != "fx_invalid_manifest":
             load_manifest(path)
     assert yaml.safe_load((fixture_plugins / "fx_hello" / "manifest.yml").read_text())["name"] == "hello"
+
+
+def test_an_endpoint_marked_as_a_tool_gets_its_defaults() -> None:
+    endpoints = [
+        {"path": "/crawler/pages/{page_id}", "method": "GET", "description": "One crawled page.", "tool": True},
+        {"path": "/crawler/search", "method": "POST", "description": "Search.", "tool": {
+            "name": "crawl_search", "input_schema": {"type": "object", "properties": {"q": {"type": "string"}}}}},
+        {"path": "/crawler/status", "method": "GET"},
+    ]
+    manifest = parse_manifest(changed(endpoints=endpoints), label="m.yml")
+    page, search, status = (e.tool for e in manifest.endpoints)
+    assert page is not None and page.name == "crawler_pages" and page.description == "One crawled page."
+    assert page.input_schema == {"type": "object", "properties": {"page_id": {"type": "string"}}, "required": ["page_id"]}
+    assert search is not None and search.name == "crawl_search" and search.description == "Search."
+    assert status is None
+    assert manifest.to_dict()["endpoints"][1]["tool"]["name"] == "crawl_search"
+
+
+@pytest.mark.parametrize(
+    ("endpoints", "expected"),
+    [
+        ([{"path": "/crawler/a", "method": "GET", "tool": True}],
+         "endpoints[0].tool.description: is required when the endpoint has no description"),
+        ([{"path": "/crawler/a", "method": "GET", "description": "d", "tool": {"nme": "x"}}],
+         "endpoints[0].tool.nme: unknown field; allowed fields are description, input_schema, name"),
+        ([{"path": "/crawler/a", "method": "GET", "description": "d", "tool": {"name": "9 lives"}}],
+         "endpoints[0].tool.name: '9 lives' is not allowed: use letters, digits, '_' and '-'"),
+        ([{"path": "/crawler/a/{id}", "method": "GET", "description": "d",
+           "tool": {"input_schema": {"type": "object", "properties": {}}}}],
+         "endpoints[0].tool.input_schema.properties: lacks 'id', a parameter of the path '/crawler/a/{id}'"),
+        ([{"path": "/crawler/a", "method": "GET", "description": "d", "tool": {"input_schema": {"type": "string"}}}],
+         "endpoints[0].tool.input_schema.type: must be 'object'"),
+        ([{"path": "/crawler/a", "method": "GET", "description": "d", "tool": {"input_schema": {"type": "nope"}}}],
+         "endpoints[0].tool.input_schema: is not a valid JSON Schema"),
+        ([{"path": "/crawler/a", "method": "HEAD", "description": "d", "tool": True}],
+         "endpoints[0].method: HEAD cannot be a tool"),
+        ([{"path": "/crawler/a", "method": "GET", "description": "d", "tool": True},
+          {"path": "/crawler/a", "method": "DELETE", "description": "d", "tool": True}],
+         "endpoints[1].tool.name: 'crawler_a' already names the tool of endpoints[0]: give another"),
+        ([{"path": "/crawler/a", "method": "GET", "description": "d", "tool": "yes"}],
+         "endpoints[0].tool: expected true or false or a mapping, found text 'yes'"),
+    ],
+)
+def test_a_bad_tool_marker_is_refused_with_its_field(endpoints: list[dict[str, Any]], expected: str) -> None:
+    assert any(expected in problem for problem in problems_of(changed(endpoints=endpoints, ui={}))), problems_of(
+        changed(endpoints=endpoints, ui={}))
