@@ -128,4 +128,4 @@ async def test_lumina_mcp_serves_lumina_tools_over_stdio(tmp_path: Path) -> None
         names = {t.name for t in (await session.list_tools()).tools}
         assert {"memory_search", "knowledge_search"} <= names
         found = await session.call_tool("memory_search", {"query": "anything"})
-        assert not found.isError and json.loads(found.content[0].text) == []
+        assert not found.isError and json.loads(found.content[0].text)["items"] == []

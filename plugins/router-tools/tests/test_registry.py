@@ -20,12 +20,17 @@ async def test_a_registered_tool_is_listed_without_its_secret_headers(router_hos
         assert listed["next_cursor"] is None
 
 
-async def test_lumina_offers_its_own_tools_through_register_tools(router_host: Any, kit: Any) -> None:
-    async with router_host() as host:
+async def test_plugins_offer_tools_through_register_tools_and_their_manifests(router_host: Any, kit: Any) -> None:
+    async with router_host(plugins=("memory",)) as host:
         alice = await kit.sign_up(host, "alice")
-        listed = (await host.client.get("/router/tools", headers=alice)).json()["items"]
-        plugin_tools = {t["name"] for t in listed if t["kind"] == "plugin"}
-        assert {"memory_search", "knowledge_search"} <= plugin_tools
+        listed = {t["name"]: t for t in (await host.client.get("/router/tools", headers=alice)).json()["items"]}
+        assert listed["knowledge_search"]["kind"] == "plugin"
+        search = listed["memory_search"]
+        assert (search["kind"], search["plugin"], search["method"], search["path"]) == (
+            "endpoint", "memory", "POST", "/memory/search")
+        assert search["input_schema"]["required"] == ["query"]
+        assert listed["memory_get"]["input_schema"]["required"] == ["memory_id"]
+        assert "documents_query" not in listed  # the documents plugin is not running
 
 
 async def test_one_users_tools_are_invisible_to_another(router_host: Any, kit: Any, tool_server: Any) -> None:

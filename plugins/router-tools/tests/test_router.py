@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from lumina_router_tools.definitions import ToolSpec
-from lumina_router_tools.router import Router, bounded
+from lumina_router_tools.arguments import bounded, plan_arguments
+from lumina_router_tools.router import Router
 from lumina_router_tools.vocabulary import shortlist
 
 CITY = {"type": "object", "properties": {"city": {"type": "string", "description": "City name"}}, "required": ["city"]}
@@ -92,3 +93,24 @@ async def test_a_router_model_that_fails_calls_no_tool_and_says_why() -> None:
     decision = await Router(Broken()).decide("weather in Paris", [WEATHER])
     assert decision.path == "fallback" and decision.calls == ()
     assert "the model server is down" in decision.reasons[0]
+
+
+def test_arguments_the_message_states_exactly_are_filled_without_the_model() -> None:
+    schema = {"type": "object", "required": ["minutes", "unit"], "properties": {
+        "minutes": {"type": "integer"}, "unit": {"enum": ["seconds", "minutes"]}, "label": {"type": "string"}}}
+    plan = plan_arguments(schema, "Set a timer for 10 minutes")
+    assert plan.filled == {"minutes": 10, "unit": "minutes"} and plan.asked == {}
+
+
+def test_a_string_argument_may_only_be_a_span_of_the_message() -> None:
+    plan = plan_arguments(CITY, "Weather in New York, please?")
+    assert plan.filled == {}
+    allowed = plan.answer_schema()["properties"]["city"]["enum"]
+    assert "New York" in allowed and "Weather in New York please" in allowed and "Paris" not in allowed
+    assert plan.answer_schema()["required"] == ["city"] and plan.arguments({"city": "New York"}) == {"city": "New York"}
+
+
+def test_numbers_are_constrained_to_the_messages_own_when_a_rule_cannot_choose() -> None:
+    schema = {"type": "object", "required": ["a", "b"], "properties": {"a": {"type": "number"}, "b": {"type": "number"}}}
+    plan = plan_arguments(schema, "add 2 and 3.5")
+    assert plan.asked == {"a": {"enum": [2, 3.5]}, "b": {"enum": [2, 3.5]}}

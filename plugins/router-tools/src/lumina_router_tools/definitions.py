@@ -24,7 +24,7 @@ from lumina_core.errors import ValidationFailed
 NAME_PATTERN = r"^[a-zA-Z][a-zA-Z0-9_-]{0,63}$"
 HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
-Kind = Literal["http", "mcp", "plugin", "client"]
+Kind = Literal["http", "mcp", "plugin", "endpoint", "client"]
 Scope = Literal["user", "global"]
 EMPTY_OBJECT: Mapping[str, Any] = {"type": "object", "properties": {}}
 
@@ -57,6 +57,8 @@ class ToolSpec:
             body.update(callback_url=self.url, method=self.method, secret_headers=sorted(self.headers))
         if self.kind == "mcp":
             body.update(server=self.server, remote_name=self.remote_name)
+        if self.kind == "endpoint":
+            body.update(plugin=self.server, method=self.method, path=self.url)
         if self.created_at:
             body["created_at"] = self.created_at
         return body

@@ -21,7 +21,7 @@ from lumina_router_tools.http_tools import Policy, ToolFailed, call_http_tool
 from lumina_router_tools.mcp_client import McpServers
 from lumina_router_tools.mcp_server import HttpMcp, build_server
 from lumina_router_tools.netguard import ALLOW_ENV, AllowList, Guard, guarded_client
-from lumina_router_tools.own_tools import own_tools
+from lumina_router_tools.own_tools import call_endpoint, own_tools
 from lumina_router_tools.router import Router
 from lumina_router_tools.routes import add_routes
 from lumina_router_tools.service import ToolService
@@ -72,11 +72,12 @@ def register_services(ctx: PluginContext) -> Mapping[str, Any]:
         "http": lambda spec, arguments: call_http_tool(client, spec, arguments, policy),
         "mcp": lambda spec, arguments: servers.call(spec, arguments, policy.timeout_s),
         "plugin": run_plugin_tool,
+        "endpoint": lambda spec, arguments: call_endpoint(spec, arguments, max_bytes=policy.max_response_bytes),
         "client": run_client_tool,
     }
     router = Router(ctx.llm, model=config["router_model"], shortlist_size=config["shortlist_size"],
                     timeout_s=config["router_timeout_s"])
-    _state.service = ToolService(store, servers, router, Invoker(runners, policy), shelf)
+    _state.service = ToolService(store, servers, router, Invoker(runners, policy), shelf, ctx.plugin_manifests)
     _state.chat = RouterChat(_state.service, ctx.service("chat"), ctx.llm, reply_tokens=config["reply_tokens"])
     _state.guard = guard
     _state.http_mcp = HttpMcp(build_server(tool_service))

@@ -1,14 +1,20 @@
 """The router: per message, whether to use the brain and which tools to call, with what.
 
-Three steps, cheapest first:
+Cheapest first:
 
 1. **Fast path** (microseconds): when no tool shares a content word with the message (see
    :mod:`vocabulary`), no tool can apply and the model is not asked.
-2. **Shortlist**: the few tools sharing the rarest words, best first.
-3. **Router model** (embedded SmolLM2 unless configured): it reads the shortlist and answers
-   JSON constrained to a JSON Schema built from those tools (a llama.cpp grammar, Ollama's
-   ``format``, OpenAI's ``response_format``), so its answer always parses and names only real
-   tools with arguments of the right shape.
+2. **Shortlist**: the few tools sharing the rarest words, best first. A clear winner is chosen
+   without the model; arguments the message states exactly are filled by rule (see
+   :mod:`arguments`), so such a decision asks no model at all (path ``rules``).
+3. **Router model** (embedded SmolLM2 unless configured): it chooses among the shortlist when
+   there is a real choice and fills the arguments no rule can, in answers constrained to a JSON
+   Schema (a llama.cpp grammar, Ollama's ``format``, OpenAI's ``response_format``), so they always
+   parse and name only real tools, with strings that are spans of the message.
+
+The embedded model pays one forward pass for every prompt token it reads and every token it
+writes, so the prompt lists every tool first, the same for every message, and the message last:
+llama.cpp keeps what it read, and a decision right after another reads only the message.
 
 A router model that fails or times out is no reason to fail the chat: the decision then calls
 no tool and says why.
@@ -28,13 +34,14 @@ from prometheus_client import Counter, Histogram
 
 from lumina_core.contract import ToolCall
 from lumina_core.errors import LuminaError
+from lumina_router_tools.arguments import plan_arguments
 from lumina_router_tools.calls import new_call
 from lumina_router_tools.definitions import ToolSpec
 from lumina_router_tools.vocabulary import Candidate, shortlist
 
 log = logging.getLogger("lumina.router_tools.router")
 
-Path = Literal["fast", "model", "fallback"]
+Path = Literal["fast", "rules", "model", "fallback"]
 #: ``auto``: the router decides; ``required``: at least one tool; ``none``: no tool; else a tool name.
 Choice = str
 NONE = "none"
@@ -47,6 +54,10 @@ PROMPT = (
     "You choose the tool that answers the user's message and fill in its arguments with words from the "
     "message. Choose none when no tool fits.\nTools:\n{tools}"
 )
+#: Tools listed in the router's prompt; past this many, only the shortlisted ones (the prompt must fit).
+MAX_LISTED = 24
+#: The longest constrained answer (a name, or the arguments no rule fills).
+GENERATED_TOKENS = 64
 #: How much better the best shortlisted tool must score than the next to be chosen without the model.
 CLEAR_MARGIN = 2.0
 #: Words by which a message speaks of the user or of what was said before: the brain knows that.
@@ -97,7 +108,7 @@ class Router:
             return Decision(True, (), ("no tool shares a word with the message, so none can apply",), "fast")
         names = tuple(c.spec.name for c in candidates)
         try:
-            answer = await self._ask(message, candidates, allow_none=choice == "auto")
+            answer = await self._ask(message, tools, candidates, allow_none=choice == "auto")
         except (LuminaError, ValueError, RuntimeError) as exc:
             log.warning("the router model failed, no tool is called: %s", exc)
             reason = f"the router model failed ({getattr(exc, 'message', exc)}), so no tool is called"
@@ -112,25 +123,29 @@ class Router:
             return [Candidate(spec, 0.0, ()) for spec in tools[: self._size * 2]]
         return found
 
-    async def _ask(self, message: str, candidates: Sequence[Candidate], *, allow_none: bool) -> dict[str, Any]:
-        """Up to two short constrained answers to one prompt: the tool's name (a JSON string among
-        the candidates' names), unless the shortlist has a clear winner, then its arguments (JSON
-        of the tool's own schema). The second reads the same prompt, so llama.cpp reuses its
-        evaluation and only generates."""
-        tools = "\n".join(_line(c.spec) for c in candidates) + ("\n- none: no tool fits." if allow_none else "")
-        messages = [{"role": "system", "content": PROMPT.format(tools=tools)}, {"role": "user", "content": message}]
+    async def _ask(self, message: str, tools: Sequence[ToolSpec], candidates: Sequence[Candidate], *,
+                   allow_none: bool) -> dict[str, Any]:
+        """The tool, chosen by the model only when the shortlist has no clear winner (an answer
+        constrained to the candidates' names and ``none``), then the arguments no rule fills
+        (JSON of their constrained schema). Both read one prompt whose long part, the tools,
+        comes first and stays the same from one decision to the next, so llama.cpp reads only
+        the message anew: every prompt token costs the embedded model a forward pass."""
+        messages = [{"role": "system", "content": PROMPT.format(tools=_listing(tools, candidates))},
+                    {"role": "user", "content": message}]
         names = [c.spec.name for c in candidates] + ([NONE] if allow_none else [])
         by = "shortlist" if clear_winner(candidates) or len(names) == 1 else "model"
         chosen = names[0] if by == "shortlist" else await self._generate(messages, {"enum": names})
         spec = next((c.spec for c in candidates if c.spec.name == chosen), None)
         if spec is None:
             return {"tool": NONE, "by": by}
-        if not spec.input_schema.get("properties"):
-            return {"tool": chosen, "arguments": {}, "by": by}
-        return {"tool": chosen, "arguments": await self._generate(messages, bounded(spec.input_schema)), "by": by}
+        plan = plan_arguments(spec.input_schema, message)
+        if not plan.asked:
+            return {"tool": chosen, "arguments": plan.filled, "by": by, "model_asked": by == "model"}
+        answer = await self._generate(messages, plan.answer_schema())
+        return {"tool": chosen, "arguments": plan.arguments(answer), "by": by, "model_asked": True}
 
     async def _generate(self, messages: list[dict[str, str]], schema: Mapping[str, Any]) -> Any:
-        result = await self._llm.chat(messages, model=self._model, temperature=0.0, max_tokens=96,
+        result = await self._llm.chat(messages, model=self._model, temperature=0.0, max_tokens=GENERATED_TOKENS,
                                       timeout=self._timeout, json_schema=schema)
         try:
             return orjson.loads(result.text)
@@ -145,14 +160,21 @@ class Router:
         if chosen in by_name:
             arguments = answer.get("arguments")
             calls: tuple[ToolCall, ...] = (new_call(chosen, arguments if isinstance(arguments, dict) else {}),)
-            reasons.append(f"the router model chose {chosen}" if answer.get("by") == "model" else
-                           f"{chosen} shares the rarest words by far; the router model filled its arguments")
+            reasons.append(_why(chosen, answer))
         else:
             calls = ()
             reasons.append("the router model found that no tool fits")
         use_brain, why = brain_verdict(message, calls)
         reasons.append(why)
-        return Decision(use_brain, calls, tuple(reasons), "model", tuple(by_name))
+        path: Path = "model" if answer.get("model_asked", True) else "rules"
+        return Decision(use_brain, calls, tuple(reasons), path, tuple(by_name))
+
+
+def _why(chosen: str, answer: Mapping[str, Any]) -> str:
+    if answer.get("by") == "model":
+        return f"the router model chose {chosen}"
+    filled_by = "the router model filled its arguments" if answer.get("model_asked") else "the message states its arguments"
+    return f"{chosen} shares the rarest words by far; {filled_by}"
 
 
 def clear_winner(candidates: Sequence[Candidate]) -> bool:
@@ -173,6 +195,13 @@ def brain_verdict(message: str, calls: Sequence[ToolCall]) -> tuple[bool, str]:
     return False, "the tools answer it; the brain is not needed"
 
 
+def _listing(tools: Sequence[ToolSpec], candidates: Sequence[Candidate]) -> str:
+    """Every tool, in name order, so the prompt's prefix is the same for every message (only the
+    candidates when there are too many tools to list)."""
+    listed = sorted(tools, key=lambda s: s.name) if len(tools) <= MAX_LISTED else [c.spec for c in candidates]
+    return "\n".join(_line(spec) for spec in listed) + "\n- none: no tool fits."
+
+
 def _line(spec: ToolSpec) -> str:
     properties = spec.input_schema.get("properties") or {}
     arguments = ", ".join(
@@ -180,20 +209,3 @@ def _line(spec: ToolSpec) -> str:
         for name, prop in properties.items()
     )
     return f"- {spec.name}({arguments}): {spec.description}"
-
-
-def bounded(schema: Any) -> Any:
-    """A copy of ``schema`` that a grammar can end quickly: objects take only their listed
-    properties, and annotations the grammar does not need are dropped (a string's length limit
-    is the reply's token limit: ``maxLength`` unrolls into a rule per character)."""
-    if isinstance(schema, list):
-        return [bounded(item) for item in schema]
-    if not isinstance(schema, Mapping):
-        return schema
-    dropped = ("description", "title", "examples", "default", "$schema", "maxLength", "minLength")
-    kept = {k: bounded(v) for k, v in schema.items() if k not in dropped}
-    if kept.get("type") == "object" or "properties" in kept:
-        kept.setdefault("properties", {})
-        kept["properties"] = {name: bounded(prop) for name, prop in schema.get("properties", {}).items()}
-        kept["additionalProperties"] = False
-    return kept

@@ -5,28 +5,28 @@ and Lumina's MCP server all use this one object.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from lumina_core.contract import Message, Tool, ToolCall
 from lumina_core.errors import Conflict, NotFound, ValidationFailed
+from lumina_core.plugins.manifest import Manifest
 from lumina_router_tools.calls import Invoker, ToolResult
 from lumina_router_tools.definitions import ToolSpec, check_input_schema
 from lumina_router_tools.mcp_client import McpServers
+from lumina_router_tools.own_tools import PLUGIN_OWNER, endpoint_specs
 from lumina_router_tools.router import Decision, Router
 from lumina_router_tools.store import GLOBAL_OWNER, McpServerSpec, ToolStore, owner_of
 
-PLUGIN_OWNER = "plugin"
-
-
 class ToolService:
     def __init__(self, store: ToolStore, servers: McpServers, router: Router, invoker: Invoker,
-                 plugin_tools: Any | None) -> None:
+                 plugin_tools: Any | None, manifests: Callable[[], Iterable[Manifest]] = list) -> None:
         self.store = store
         self.servers = servers
         self.router = router
         self.invoker = invoker
         self._plugin_tools = plugin_tools
+        self._manifests = manifests
 
     # --- what a user sees ------------------------------------------------------------------------
 
@@ -35,11 +35,13 @@ class ToolService:
         return {tool.name: tool for _, tool in (shelf.tools() if shelf is not None else ())}
 
     def plugin_specs(self) -> list[ToolSpec]:
-        return [ToolSpec(t.name, t.description, t.parameters, "plugin", "global", PLUGIN_OWNER)
-                for t in self.plugin_tools().values()]
+        """The tools plugins offer: through ``register_tools``, and their endpoints marked as tools."""
+        registered = [ToolSpec(t.name, t.description, t.parameters, "plugin", "global", PLUGIN_OWNER)
+                      for t in self.plugin_tools().values()]
+        return [*endpoint_specs(self._manifests()), *registered]
 
     def tools_for(self, user_id: str) -> list[ToolSpec]:
-        """Every tool ``user_id`` may call: plugins', the global ones, MCP servers', their own.
+        """Every tool ``user_id`` may call: plugins' (marked endpoints too), the global ones, MCP servers', their own.
         A name is one tool: a user's own tool cannot shadow a plugin's or an MCP server's."""
         tools: dict[str, ToolSpec] = {}
         for spec in [*self.store.tools_for(user_id), *(s for c in self.servers.visible_to(user_id) for s in c.specs()),
