@@ -28,7 +28,8 @@ async def test_an_answer_rated_good_is_its_own_target_and_a_weak_one_waits_for_a
         await host.client.post("/trainer/feedback", json={"turn_id": "good", "rating": 5})
         await host.client.post("/trainer/feedback", json={"turn_id": "bad", "rating": 1})
         status = (await host.client.get("/trainer/status")).json()
-        assert status["samples"] == {"turns": 3, "corrections": 0, "endorsed": 1, "awaiting_correction": 2}
+        assert status["samples"] == {"turns": 3, "corrections": 0, "endorsed": 1, "silver": 0,
+                                     "awaiting_correction": 2}
 
 
 async def test_a_new_version_only_when_the_samples_changed_and_duplicates_count_once(trainer_host: Any, kit: Any) -> None:

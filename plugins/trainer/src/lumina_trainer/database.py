@@ -1,4 +1,4 @@
-"""The trainer's SQLite file: turns seen, feedback, datasets, runs and adapter versions."""
+"""The trainer's SQLite file: turns seen, feedback, silver answers, datasets, runs and adapter versions."""
 
 from __future__ import annotations
 
@@ -26,6 +26,15 @@ CREATE TABLE IF NOT EXISTS feedback (
     rating INTEGER NOT NULL,
     correction TEXT,
     created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS silver (
+    user_id TEXT NOT NULL,
+    question_key TEXT NOT NULL,
+    question TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    cite_ids TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (user_id, question_key)
 );
 CREATE TABLE IF NOT EXISTS datasets (
     id TEXT PRIMARY KEY,

@@ -34,6 +34,12 @@ class FeedbackIn(BaseModel):
     correction: str | None = Field(None, max_length=20_000, description="The answer it should have been: the target.")
 
 
+class SilverIn(BaseModel):
+    question: str = Field(min_length=1, max_length=4000, description="The question asked of wiki_qa.")
+    answer: str = Field(min_length=1, max_length=20_000, description="wiki_qa's answer: the silver target.")
+    cite_ids: list[str] = Field(max_length=20, description="The answer's cite ids; every one must resolve.")
+
+
 class DatasetIn(BaseModel):
     shared: bool = Field(False, description="Build from everybody's samples, for everybody (admins only).")
 
@@ -57,6 +63,10 @@ def build_router(ctx: PluginContext, trainer: Trainer) -> APIRouter:
     @router.post("/feedback", summary="Rate a recent answer of yours, and correct it")
     async def feedback(body: FeedbackIn, user: User = Depends(current_user)) -> dict[str, Any]:
         return trainer.samples.give_feedback(user.id, body.turn_id, body.rating, body.correction)
+
+    @router.post("/silver", status_code=201, summary="Keep a wiki_qa answer whose cites resolve as a silver sample")
+    async def silver(body: SilverIn, user: User = Depends(current_user)) -> dict[str, Any]:
+        return await trainer.keep_silver(user.id, body.question, body.answer, body.cite_ids)
 
     @router.get("/status", summary="Your samples, and what the trainer serves")
     async def status(user: User = Depends(current_user)) -> dict[str, Any]:

@@ -4,6 +4,10 @@ Every turn is kept for ``TRAIN_MAX_AGE`` days, so feedback can name it by ``turn
 becomes a sample when it has a target: the user's correction, or the reply itself when the user
 rated it good. A weak turn (confidence below ``TRAIN_MIN_CONF``, or rated bad) without a
 correction stays a candidate, counted so a user sees what is waiting for a correction.
+
+wiki_qa answers whose every cite resolves to a stored passage are *silver* samples: the answer is
+the target, marked ``source: silver`` so it is told apart from the gold ones (a correction, an
+answer rated good); one per user and question (the latest answer), kept ``TRAIN_MAX_AGE`` days.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from lumina_trainer.database import Database, now
 DAY = 86_400.0
 #: Ratings run from 1 (wrong) to 5 (right): at most WEAK_RATING is weak, at least GOOD_RATING good.
 WEAK_RATING, GOOD_RATING = 2, 4
-Source = Literal["correction", "endorsed"]
+Source = Literal["correction", "endorsed", "silver"]
 
 
 @dataclass(frozen=True)
@@ -70,9 +74,18 @@ class SampleBook:
         return {"turn_id": turn_id, "rating": rating, "correction": correction,
                 "sample": sample.source if sample else None}
 
+    def add_silver(self, user_id: str, question: str, answer: str, cite_ids: Sequence[str]) -> None:
+        """Keep a wiki_qa answer whose cites were checked to resolve (the caller checks them)."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO silver (user_id, question_key, question, answer, cite_ids, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (user_id, " ".join(question.lower().split()), question, answer, json.dumps(list(cite_ids)), now()))
+
     def samples(self, user_id: str | None) -> list[Sample]:
-        """Every sample younger than TRAIN_MAX_AGE: one user's, or everybody's (``None``)."""
-        return [s for s in map(_sample, self._rows(user_id)) if s is not None]
+        """Every sample younger than TRAIN_MAX_AGE, gold first (a duplicate silver one then
+        yields to it): one user's, or everybody's (``None``)."""
+        gold = [s for s in map(_sample, self._rows(user_id)) if s is not None]
+        return gold + self._silver(user_id)
 
     def counts(self, user_id: str | None) -> dict[str, int]:
         """Turns kept, samples by source, and weak turns still waiting for a correction."""
@@ -80,23 +93,35 @@ class SampleBook:
         sources = [s.source for s in map(_sample, rows) if s is not None]
         waiting = sum(1 for row in rows if _sample(row) is None and self._weak(row))
         return {"turns": len(rows), "corrections": sources.count("correction"), "endorsed": sources.count("endorsed"),
-                "awaiting_correction": waiting}
+                "silver": len(self._silver(user_id)), "awaiting_correction": waiting}
 
     def forget_old(self) -> int:
-        """Drop turns (and their feedback) older than TRAIN_MAX_AGE."""
+        """Drop turns (and their feedback) and silver answers older than TRAIN_MAX_AGE."""
+        self._db.execute("DELETE FROM silver WHERE created_at < ?", (self._oldest(),))
         return self._db.execute("DELETE FROM turns WHERE created_at < ?", (self._oldest(),))
 
+    def _silver(self, user_id: str | None) -> list[Sample]:
+        recent, args = self._recent("", user_id)
+        rows = self._db.all(f"SELECT * FROM silver WHERE {recent} ORDER BY created_at, question_key", args)
+        return [Sample(row["user_id"], "", ({"role": "user", "content": row["question"]},), row["answer"], "silver")
+                for row in rows]
+
     def _rows(self, user_id: str | None) -> list[dict[str, Any]]:
-        mine = "AND t.user_id = ?" if user_id is not None else ""
-        args: Sequence[Any] = (self._oldest(), user_id) if user_id is not None else (self._oldest(),)
+        recent, args = self._recent("t.", user_id)
         return self._db.all(
             "SELECT t.*, f.rating, f.correction FROM turns t LEFT JOIN feedback f ON f.turn_id = t.turn_id "
-            f"WHERE t.created_at >= ? {mine} ORDER BY t.created_at, t.turn_id", args)
+            f"WHERE {recent} ORDER BY t.created_at, t.turn_id", args)
 
     def _weak(self, row: dict[str, Any]) -> bool:
         rated_weak = row["rating"] is not None and row["rating"] <= WEAK_RATING
         unsure = row["confidence"] is not None and row["confidence"] < self._min_conf
         return rated_weak or unsure
+
+    def _recent(self, table: str, user_id: str | None) -> tuple[str, Sequence[Any]]:
+        """The WHERE clause for rows younger than TRAIN_MAX_AGE, of one user or everybody's."""
+        if user_id is None:
+            return f"{table}created_at >= ?", (self._oldest(),)
+        return f"{table}created_at >= ? AND {table}user_id = ?", (self._oldest(), user_id)
 
     def _oldest(self) -> float:
         return now() - self._max_age

@@ -17,7 +17,7 @@ from typing import Any
 from lumina_core.auth import Forbidden, User
 from lumina_core.context import PluginContext
 from lumina_core.contract import ChatTurn
-from lumina_core.errors import LuminaError, ServiceUnavailable
+from lumina_core.errors import LuminaError, ServiceUnavailable, ValidationFailed
 from lumina_core.services.model_files import SMOLLM2_135M
 from lumina_core.storage import write_atomically
 from lumina_trainer.adapters import PROMOTED, REJECTED, AdapterBook, ollama_modelfile
@@ -70,6 +70,20 @@ class Trainer:
             self.ctx.logger.info("no confidence for turn %s: %s", turn.turn_id, exc.message)
             return None
         return None if likelihood is None or not likelihood.tokens else math.exp(likelihood.per_token)
+
+    async def keep_silver(self, user_id: str, question: str, answer: str, cite_ids: list[str]) -> dict[str, Any]:
+        """A wiki_qa answer becomes a silver sample when every cite it gives resolves to a passage
+        the knowledge service still holds; an uncited or unresolvable answer is refused."""
+        if not cite_ids:
+            raise ValidationFailed("the answer cites nothing: only wiki_qa answers whose cites resolve are silver "
+                                   "targets (send the cite_ids POST /masterchat/chat gave)", field="cite_ids")
+        knowledge = self.ctx.service("knowledge")
+        for cite_id in cite_ids:
+            if await knowledge.passage(cite_id) is None:
+                raise ValidationFailed(f"cite '{cite_id}' does not resolve to a stored passage (unknown, or replaced by "
+                                       "a newer revision): ask wiki_qa again and send its new answer", field="cite_ids")
+        self.samples.add_silver(user_id, question, answer, cite_ids)
+        return {"question": question, "sample": "silver", "cite_ids": cite_ids}
 
     def build_dataset(self, user: User, *, shared: bool) -> tuple[dict[str, Any], bool]:
         """A new dataset version from the caller's samples (everybody's for a shared one)."""

@@ -1,0 +1,69 @@
+"""wiki_qa answers whose every cite resolves become silver samples, told apart from gold ones."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+APOLLO_8 = {
+    "id": "apollo-8", "title": "Apollo 8", "url": "https://en.wikipedia.org/wiki/Apollo_8", "revision": 1,
+    "source": "test",
+    "sections": [{"path": [], "text": (
+        "Apollo 8 was the first crewed spacecraft to leave low Earth orbit and reach the Moon. "
+        "It was launched on December 21, 1968. The astronauts returned to Earth on December 27, 1968, "
+        "when their spacecraft splashed down in the northern Pacific Ocean.")}],
+}
+QUESTION = "When did the Apollo 8 astronauts splash down?"
+
+
+async def _wiki_answer(host: Any) -> dict[str, Any]:
+    await host.kernel.services.get("knowledge").index_article(APOLLO_8)
+    answered = await host.client.post("/masterchat/chat", json={"message": QUESTION})
+    assert answered.status_code == 200 and answered.json()["cite_ids"], answered.text
+    return answered.json()
+
+
+def _silver(answer: dict[str, Any]) -> dict[str, Any]:
+    return {"question": QUESTION, "answer": answer["answer"], "cite_ids": answer["cite_ids"]}
+
+
+async def test_an_answered_wiki_question_becomes_a_silver_sample_beside_the_gold_ones(trainer_host: Any, kit: Any,
+                                                                                       lumina_data_dir: Path) -> None:
+    async with trainer_host(plugins=["knowledge"]) as host:
+        answer = await _wiki_answer(host)
+        kept = await host.client.post("/trainer/silver", json=_silver(answer))
+        again = await host.client.post("/trainer/silver", json=_silver(answer))
+        me = await kit.user_id(host)
+        await kit.finish_turn(host, me, QUESTION, "In 1969.", turn_id="gold")
+        await host.client.post("/trainer/feedback", json={"turn_id": "gold", "rating": 1, "correction": answer["answer"]})
+        await kit.finish_turn(host, me, "Who wrote Dune?", "Asimov.", turn_id="other")
+        await host.client.post("/trainer/feedback", json={"turn_id": "other", "rating": 1, "correction": "Frank Herbert."})
+        status = (await host.client.get("/trainer/status")).json()
+        built = (await host.client.post("/trainer/datasets", json={})).json()
+        assert kept.status_code == 201 and kept.json()["sample"] == "silver", kept.text
+        assert again.status_code == 201 and status["samples"]["silver"] == 1
+        # the silver answer equals the correction of the same question: the gold line is the one kept
+        assert built["counts"] == {"correction": 2}, built
+        await kit.finish_turn(host, me, "Who painted Guernica?", "Dalí.", turn_id="third")
+        await host.client.post("/trainer/feedback", json={"turn_id": "third", "rating": 1, "correction": "Picasso."})
+        await host.client.post("/trainer/feedback", json={"turn_id": "gold", "rating": 1, "correction": "December 1968."})
+        rebuilt = (await host.client.post("/trainer/datasets", json={})).json()
+    assert rebuilt["counts"] == {"correction": 3, "silver": 1}, rebuilt
+    lines = [json.loads(line) for line in next(lumina_data_dir.rglob("v2.jsonl")).read_text().splitlines()]
+    [silver] = [line for line in lines if line["source"] == "silver"]
+    assert silver["messages"] == [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": answer["answer"]}]
+
+
+async def test_an_answer_whose_cite_does_not_resolve_is_not_a_sample(trainer_host: Any) -> None:
+    async with trainer_host(plugins=["knowledge"]) as host:
+        answer = await _wiki_answer(host)
+        made_up = await host.client.post("/trainer/silver", json={**_silver(answer), "cite_ids": ["no-such-passage"]})
+        uncited = await host.client.post("/trainer/silver", json={**_silver(answer), "cite_ids": []})
+        await host.kernel.services.get("knowledge").remove_article(APOLLO_8["id"])
+        gone = await host.client.post("/trainer/silver", json=_silver(answer))
+        status = (await host.client.get("/trainer/status")).json()
+    for refused in (made_up, uncited, gone):
+        assert refused.status_code == 422 and refused.json()["error"]["field"] == "cite_ids", refused.text
+    assert "does not resolve" in gone.json()["error"]["message"]
+    assert status["samples"]["silver"] == 0
