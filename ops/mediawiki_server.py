@@ -15,6 +15,7 @@ import json
 import re
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -68,6 +69,7 @@ class WikiData:
 
     def __init__(self, path: Path = EXCERPT) -> None:
         self.pages: dict[str, Page] = {}
+        self._words: dict[tuple[str, int], tuple[frozenset[str], Counter[str]]] = {}
         namespace = "{http://www.mediawiki.org/xml/export-0.10/}"
         with bz2.open(path) as stream:
             for _event, element in iterparse(stream):
@@ -84,6 +86,14 @@ class WikiData:
                 )
                 self.pages[page.title] = page
                 element.clear()
+
+    def words(self, page: Page) -> tuple[frozenset[str], Counter[str]]:
+        """The page's title words and its text's word counts (lower case), read once per revision:
+        a search reads every page, as CirrusSearch's index would, without re-reading its text."""
+        key = (page.title, page.revision_id)
+        if key not in self._words:
+            self._words[key] = (frozenset(_WORD.findall(page.title.lower())), Counter(_WORD.findall(page.text.lower())))
+        return self._words[key]
 
     def links(self, page: Page) -> list[str]:
         titles = {normalise(m) for m in _LINK.findall(page.text) if not _NAMESPACE_PREFIX.match(m)}
@@ -221,11 +231,13 @@ class MediaWikiServer(LocalHTTPServer):
         words = _WORD.findall(params.get("srsearch", "").lower())
         scored = []
         for page in self.data.pages.values():
-            title, text = _WORD.findall(page.title.lower()), _WORD.findall(page.text.lower())
-            if page.redirect_to or not words or not set(words) <= set(title) | set(text):
+            if page.redirect_to or not words:
+                continue
+            title, text = self.data.words(page)
+            if not all(w in title or w in text for w in words):
                 continue
             in_title = sum(w in title for w in words)
-            scored.append((-in_title, -sum(text.count(w) for w in words), page.title, page))
+            scored.append((-in_title, -sum(text[w] for w in words), page.title, page))
         hits = [page for *_, page in sorted(scored)]
         limit = int(params.get("srlimit", "10"))
         return {
