@@ -118,11 +118,11 @@ class RateLimiter:
         return decision
 
     async def wait_turn(self, key: str, per_second: float) -> None:
-        """Wait for the next of at most ``per_second`` evenly spaced turns of ``key``."""
+        """Wait for a turn of ``key``: granted at least ``1 / per_second`` after its previous one,
+        by whichever process asked."""
         if per_second <= 0:
             raise ValidationFailed(f"a pace must be a positive number of turns per second, got {per_second}")
-        delay = await self.pacer.delay(key, 1.0 / per_second)
-        if delay > 0:
+        while (delay := await self.pacer.delay(key, 1.0 / per_second)) > 0:
             await asyncio.sleep(delay)
 
     async def ping(self) -> bool:

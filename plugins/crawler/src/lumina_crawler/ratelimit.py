@@ -1,9 +1,9 @@
-"""``CRAWL_RATE_LIMIT`` across every worker: one schedule of evenly spaced request slots.
+"""``CRAWL_RATE_LIMIT`` across every worker: request turns at least ``1 / rate`` seconds apart.
 
-The schedule is the core's ``rate_limits`` service (:meth:`wait_turn`), so the crawler paces
+The turns are the core's ``rate_limits`` service (:meth:`wait_turn`), so the crawler paces
 itself as any plugin would: with Redis configured (``REDIS_URL``) every worker on every machine
 using that Redis shares one rate; without it, crawl tasks run inside the one server process, whose
-workers share its schedule in memory. Each request takes the next free slot and sleeps until it.
+workers share its turns in memory.
 """
 
 from __future__ import annotations
