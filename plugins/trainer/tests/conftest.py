@@ -15,6 +15,26 @@ from lumina_core.contract import ChatRequest, ChatTurn, Message, Usage
 from lumina_core.testing import Host, HostFactory, sign_up
 
 TrainerHost = Callable[..., AbstractAsyncContextManager[Host]]
+#: One question in paraphrases with one answer: what is learnt on some shows on the held-out ones.
+LUMINA_ANSWER = "The Lumina team in Oslo."
+PARAPHRASES = ["Who maintains Lumina?", "Who looks after Lumina?", "Which team maintains Lumina?",
+               "Who takes care of Lumina?", "Tell me who maintains Lumina.", "Who is responsible for maintaining Lumina?",
+               "Who keeps Lumina running?", "Who develops and maintains Lumina?"]
+#: A wiki article (real facts of Wikipedia's Apollo 8) that answers the wiki set's Apollo 8 questions.
+APOLLO_8 = {
+    "id": "apollo-8", "title": "Apollo 8", "url": "https://en.wikipedia.org/wiki/Apollo_8", "revision": 1,
+    "source": "test",
+    "sections": [
+        {"path": [], "text": (
+            "Apollo 8 was the first crewed spacecraft to leave low Earth orbit and reach the Moon. "
+            "It was launched on December 21, 1968. The astronauts returned to Earth on December 27, 1968, "
+            "when their spacecraft splashed down in the northern Pacific Ocean. The crew were named Time "
+            "magazine's Men of the Year for 1968.")},
+        {"path": ["Crew"], "text": (
+            "The commander of Apollo 8 was Frank Borman. Michael Collins was replaced on the crew in July 1968 "
+            "after suffering a cervical disc herniation that required surgery.")},
+    ],
+}
 
 
 @pytest.fixture
@@ -52,6 +72,11 @@ def jsonl(examples: Sequence[tuple[str, str]]) -> str:
                    for q, a in examples)
 
 
+def paraphrases_jsonl(count: int = len(PARAPHRASES)) -> str:
+    """The first ``count`` paraphrases, each answered with LUMINA_ANSWER, as a dataset."""
+    return jsonl([(q, LUMINA_ANSWER) for q in PARAPHRASES[:count]])
+
+
 async def until(check: Callable[[], Any], *, timeout: float = 120.0, every: float = 0.2) -> Any:
     """Poll the coroutine function ``check`` until it returns something true; fail after ``timeout``."""
     deadline = asyncio.get_running_loop().time() + timeout
@@ -71,7 +96,9 @@ class Kit:
     user_id = staticmethod(user_id)
     finish_turn = staticmethod(finish_turn)
     jsonl = staticmethod(jsonl)
+    paraphrases_jsonl = staticmethod(paraphrases_jsonl)
     until = staticmethod(until)
+    apollo_8 = APOLLO_8
 
 
 @pytest.fixture

@@ -6,19 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-APOLLO_8 = {
-    "id": "apollo-8", "title": "Apollo 8", "url": "https://en.wikipedia.org/wiki/Apollo_8", "revision": 1,
-    "source": "test",
-    "sections": [{"path": [], "text": (
-        "Apollo 8 was the first crewed spacecraft to leave low Earth orbit and reach the Moon. "
-        "It was launched on December 21, 1968. The astronauts returned to Earth on December 27, 1968, "
-        "when their spacecraft splashed down in the northern Pacific Ocean.")}],
-}
 QUESTION = "When did the Apollo 8 astronauts splash down?"
 
 
-async def _wiki_answer(host: Any) -> dict[str, Any]:
-    await host.kernel.services.get("knowledge").index_article(APOLLO_8)
+async def _wiki_answer(host: Any, kit: Any) -> dict[str, Any]:
+    await host.kernel.services.get("knowledge").index_article(kit.apollo_8)
     answered = await host.client.post("/masterchat/chat", json={"message": QUESTION})
     assert answered.status_code == 200 and answered.json()["cite_ids"], answered.text
     return answered.json()
@@ -31,7 +23,7 @@ def _silver(answer: dict[str, Any]) -> dict[str, Any]:
 async def test_an_answered_wiki_question_becomes_a_silver_sample_beside_the_gold_ones(trainer_host: Any, kit: Any,
                                                                                        lumina_data_dir: Path) -> None:
     async with trainer_host(plugins=["knowledge"]) as host:
-        answer = await _wiki_answer(host)
+        answer = await _wiki_answer(host, kit)
         kept = await host.client.post("/trainer/silver", json=_silver(answer))
         again = await host.client.post("/trainer/silver", json=_silver(answer))
         me = await kit.user_id(host)
@@ -55,12 +47,12 @@ async def test_an_answered_wiki_question_becomes_a_silver_sample_beside_the_gold
     assert silver["messages"] == [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": answer["answer"]}]
 
 
-async def test_an_answer_whose_cite_does_not_resolve_is_not_a_sample(trainer_host: Any) -> None:
+async def test_an_answer_whose_cite_does_not_resolve_is_not_a_sample(trainer_host: Any, kit: Any) -> None:
     async with trainer_host(plugins=["knowledge"]) as host:
-        answer = await _wiki_answer(host)
+        answer = await _wiki_answer(host, kit)
         made_up = await host.client.post("/trainer/silver", json={**_silver(answer), "cite_ids": ["no-such-passage"]})
         uncited = await host.client.post("/trainer/silver", json={**_silver(answer), "cite_ids": []})
-        await host.kernel.services.get("knowledge").remove_article(APOLLO_8["id"])
+        await host.kernel.services.get("knowledge").remove_article(kit.apollo_8["id"])
         gone = await host.client.post("/trainer/silver", json=_silver(answer))
         status = (await host.client.get("/trainer/status")).json()
     for refused in (made_up, uncited, gone):

@@ -15,11 +15,6 @@ from typing import Any
 import pytest
 
 QUESTION = "Who maintains Lumina?"
-ANSWER = "The Lumina team in Oslo."
-#: Paraphrases of one question with one answer: what is learnt on some shows on the held-out ones.
-PARAPHRASES = [QUESTION, "Who looks after Lumina?", "Which team maintains Lumina?", "Who takes care of Lumina?",
-               "Tell me who maintains Lumina.", "Who is responsible for maintaining Lumina?",
-               "Who keeps Lumina running?", "Who develops and maintains Lumina?"]
 #: A run's real training on two shared cores: well under a minute on a quiet machine, minutes on a busy one.
 heavy = pytest.mark.timeout(900)
 QUICK = {"steps": 8, "batch_size": 2, "learning_rate": 5e-3, "checkpoint_every": 4}
@@ -28,7 +23,7 @@ QUICK = {"steps": 8, "batch_size": 2, "learning_rate": 5e-3, "checkpoint_every":
 def _examples(kit: Any) -> list[Any]:
     from lumina_trainer.datasets import parse_lines
 
-    return parse_lines(kit.jsonl([(q, ANSWER) for q in PARAPHRASES]).splitlines(), "the test")
+    return parse_lines(kit.paraphrases_jsonl().splitlines(), "the test")
 
 
 async def _greedy(provider: Any) -> str:
@@ -100,7 +95,7 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(tmp_path: Path, kit: Any)
     from lumina_core.services.model_files import SMOLLM2_135M
 
     dataset = tmp_path / "v1.jsonl"
-    dataset.write_text(kit.jsonl([(q, ANSWER) for q in PARAPHRASES]))
+    dataset.write_text(kit.paraphrases_jsonl())
     run_dir = tmp_path / "run"
     worker = subprocess.Popen([sys.executable, "-c", KILLED_RUN, str(dataset), str(run_dir)], env=dict(os.environ))
     try:
@@ -134,7 +129,7 @@ def test_nothing_of_the_extra_is_imported_at_plugin_start() -> None:
 @heavy
 async def test_a_run_on_the_queue_shows_progress_is_served_and_rolled_back(trainer_host: Any, kit: Any) -> None:
     async with trainer_host() as host:
-        imported = await host.client.post("/trainer/datasets/import", content=kit.jsonl([(q, ANSWER) for q in PARAPHRASES]))
+        imported = await host.client.post("/trainer/datasets/import", content=kit.paraphrases_jsonl())
         async with host.kernel.services.get("events").listen(("trainer.*", "adapter.*")) as events:
             started = await host.client.post("/trainer/runs", json={"dataset_id": imported.json()["id"], **QUICK})
             assert started.status_code == 202, started.text
@@ -149,6 +144,7 @@ async def test_a_run_on_the_queue_shows_progress_is_served_and_rolled_back(train
         assert run["state"] == "succeeded", run["error"]
         adapter = run["adapter"]
         assert adapter["status"] == "promoted" and adapter["active"], adapter["figures"]
+        assert adapter["figures"]["wiki"] is None and "'knowledge'" in adapter["figures"]["wiki_skipped"]
         assert [e["payload"]["step"] for e in seen if e["type"] == "trainer.progress"] == list(range(1, QUICK["steps"] + 1))
         assert [e["payload"]["version"] for e in seen if e["type"] == "adapter.updated"] == [adapter["version"]]
         assert await _served_adapter(host) == f"trainer-v{adapter['version']}"

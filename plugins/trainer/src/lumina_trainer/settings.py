@@ -25,6 +25,9 @@ class TrainerSettings(BaseSettings):
                             description="A turn answered with less confidence than this becomes a candidate sample.")
     max_age: float = Field(30.0, gt=0, validation_alias=_env("TRAIN_MAX_AGE", "LUMINA_TRAIN_MAX_AGE"),
                            description="Days a turn or its feedback counts for a dataset.")
+    wiki_questions: str = Field("", description="The wiki question set runs are also measured on (JSONL of question, "
+                                "answer); empty: the checkout's tests/data/wiki/questions.jsonl.")
+    wiki_limit: int = Field(12, ge=0, description="Wiki questions a run is measured on (0: all of them).")
 
 
 def trainer_settings(config: Mapping[str, Any]) -> TrainerSettings:

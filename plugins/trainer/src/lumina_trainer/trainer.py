@@ -26,8 +26,9 @@ from lumina_trainer.datasets import SHARED, DatasetStore
 from lumina_trainer.runs import CANCELLED, FAILED, FINAL, SUCCEEDED, RunParams, RunStore
 from lumina_trainer.samples import SampleBook
 from lumina_trainer.serving import serve
-from lumina_trainer.settings import trainer_settings
+from lumina_trainer.settings import TrainerSettings, trainer_settings
 from lumina_trainer.training import unavailable_reason
+from lumina_trainer.wiki import questions_file, reachable_wiki_set
 
 TASK_KIND = "trainer.train"
 
@@ -40,13 +41,14 @@ class Trainer:
     datasets: DatasetStore
     runs: RunStore
     adapters: AdapterBook
+    settings: TrainerSettings
 
     @classmethod
     def open(cls, ctx: PluginContext) -> Trainer:
         settings = trainer_settings(ctx.config)
         db = Database(ctx.data_dir / "trainer.sqlite3")
         samples = SampleBook(db, min_conf=settings.min_conf, max_age_days=settings.max_age)
-        return cls(ctx, db, samples, DatasetStore(db, ctx.data_dir / "datasets"), RunStore(db), AdapterBook(db))
+        return cls(ctx, db, samples, DatasetStore(db, ctx.data_dir / "datasets"), RunStore(db), AdapterBook(db), settings)
 
     @property
     def runs_dir(self) -> Path:
@@ -116,8 +118,9 @@ class Trainer:
         except LuminaError as exc:  # a dataset file broken by hand does not mend itself on a retry
             self.runs.update(run_id, state=FAILED, error=exc.message)
             return _result(self.runs.get(run_id))
+        wiki = await reachable_wiki_set(self.ctx, questions_file(self.settings.wiki_questions), self.settings.wiki_limit)
         try:
-            result = await self._train(run_id, examples, self.runs.params(run_id), job)
+            result = await self._train(run_id, examples, self.runs.params(run_id), job, wiki.examples)
         except Exception as exc:  # noqa: BLE001 - the run's failure, shown on the run (a killed worker raises nothing)
             self.ctx.logger.exception("training run %s failed", run_id)
             self.runs.update(run_id, state=FAILED, error=f"{type(exc).__name__}: {exc}")
@@ -125,12 +128,12 @@ class Trainer:
         if result.outcome.cancelled:
             self.runs.update(run_id, state=CANCELLED)
             return _result(self.runs.get(run_id))
-        version = self._keep(run, result)
+        version = self._keep(run, result, wiki.skipped)
         if result.promoted and self.runs.params(run_id).activate:
             await self.activate(version, run["user_id"])
         return _result(self.runs.get(run_id))
 
-    async def _train(self, run_id: str, examples: list[Any], params: RunParams, job: Any) -> Any:
+    async def _train(self, run_id: str, examples: list[Any], params: RunParams, job: Any, wiki: list[Any]) -> Any:
         from lumina_trainer.training.run import run_training
 
         loop = asyncio.get_running_loop()
@@ -143,15 +146,17 @@ class Trainer:
 
         run_dir = self.runs_dir / run_id
         return await asyncio.to_thread(run_training, SMOLLM2_135M.locate(), examples, params, run_dir,
-                                       on_progress=on_progress, should_stop=lambda: self.runs.cancel_requested(run_id))
+                                       on_progress=on_progress, should_stop=lambda: self.runs.cancel_requested(run_id),
+                                       wiki=wiki)
 
     async def _tell_progress(self, job: Any, payload: dict[str, Any]) -> None:
         await job.progress(payload["step"] / payload["total_steps"], f"step {payload['step']}, loss {payload['loss']}")
         await self.ctx.publish("trainer.progress", payload)
 
-    def _keep(self, run: dict[str, Any], result: Any) -> int:
+    def _keep(self, run: dict[str, Any], result: Any, wiki_skipped: str | None) -> int:
         status = PROMOTED if result.promoted else REJECTED
-        version = self.adapters.add(run["id"], run["dataset_id"], status, result.figures(), result.gguf)
+        figures = result.figures() | ({"wiki_skipped": wiki_skipped} if wiki_skipped else {})
+        version = self.adapters.add(run["id"], run["dataset_id"], status, figures, result.gguf)
         write_atomically(result.gguf.with_name("Modelfile"), ollama_modelfile(str(SMOLLM2_135M.locate()), result.gguf))
         self.runs.update(run["id"], state=SUCCEEDED, adapter_version=version, error=None)
         return version
