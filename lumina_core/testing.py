@@ -250,6 +250,11 @@ class LuminaProcess:
         server.wait_until_ready()
         return server
 
+    @classmethod
+    def worker(cls, data_dir: Path, log_path: Path, **overrides: Any) -> LuminaProcess:
+        """A ``lumina worker`` on ``data_dir`` with these settings (``load_plugins``, a Redis...)."""
+        return cls(["worker"], settings_env(data_dir, overrides), log_path)
+
     url: str = ""
 
     def wait_until_ready(self, timeout: float = 60.0) -> None:
