@@ -21,10 +21,12 @@ async def crawl_requests(hosts, per_host: int) -> None:
 
 
 def assert_paced(wiki_server, requests: int) -> None:
+    """The wiki's own log: no second of it holds more than RATE requests (with unshared budgets,
+    all 30 would arrive within one)."""
     times = sorted(r.at for r in wiki_server.requests)
     assert len(times) == requests
-    # Slots are exact, arrival jitters on a loaded machine; unshared budgets would take half the time.
-    assert times[-1] - times[0] >= (requests - 1) / RATE * 0.7
+    busiest = max(sum(1 for t in times[i:] if t - start < 1.0) for i, start in enumerate(times))
+    assert busiest <= RATE, busiest
 
 
 async def test_workers_on_machines_sharing_a_redis_share_one_rate(wiki_server, tmp_path, redis_backend):
@@ -35,12 +37,12 @@ async def test_workers_on_machines_sharing_a_redis_share_one_rate(wiki_server, t
                 tmp_path / machine, PLUGINS, plugin_config=config, **redis_backend)))
             for machine in ("machine-a", "machine-b")  # no data folder in common
         ]
-        await crawl_requests(hosts, per_host=10)
-    assert_paced(wiki_server, 20)
+        await crawl_requests(hosts, per_host=15)
+    assert_paced(wiki_server, 30)
 
 
 async def test_without_redis_the_servers_workers_share_one_schedule(lumina_host, wiki_server):
     config = {"crawler": {"wiki_api": wiki_server.api_url, "rate_limit": RATE}}
     async with lumina_host(plugins=PLUGINS, plugin_config=config, redis_url=None) as host:
-        await crawl_requests([host, host], per_host=6)  # two task workers of one server
-    assert_paced(wiki_server, 12)
+        await crawl_requests([host, host], per_host=15)  # two task workers of one server
+    assert_paced(wiki_server, 30)

@@ -12,6 +12,10 @@ from typing import Any, Protocol
 
 #: The schedule's name in the ``rate_limits`` service: one budget for the crawler, whatever the worker.
 TURNS_KEY = "crawler"
+#: Turns are spaced a tenth wider than ``1 / rate``: the wiki counts requests by its own clock, and
+#: a few milliseconds of network and scheduling jitter on turns exactly ``1 / rate`` apart put
+#: ``rate + 1`` requests inside one of its seconds (measured: gaps of 0.190-0.205 s at 5/s).
+PACE_MARGIN = 0.9
 
 
 class Limiter(Protocol):
@@ -28,4 +32,4 @@ class CrawlPace:
         self._rate_limits, self._rate, self._key = rate_limits, rate, key
 
     async def acquire(self) -> None:
-        await self._rate_limits.wait_turn(self._key, self._rate)
+        await self._rate_limits.wait_turn(self._key, self._rate * PACE_MARGIN)
