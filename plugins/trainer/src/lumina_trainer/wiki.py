@@ -42,12 +42,14 @@ async def wiki_set(knowledge: Any, path: Path, limit: int) -> WikiSet:
 
 
 async def reachable_wiki_set(ctx: Any, path: Path, limit: int) -> WikiSet:
-    """:func:`wiki_set` through the ``knowledge`` service, or why it cannot be measured here."""
+    """:func:`wiki_set` through the ``knowledge`` service, or why it cannot be measured here (no
+    service, a search that failed, a question line without ``question`` and ``answer``)."""
     try:
-        knowledge = ctx.service("knowledge")
+        return await wiki_set(ctx.service("knowledge"), path, limit)
     except LuminaError as exc:
         return WikiSet(skipped=exc.message)
-    return await wiki_set(knowledge, path, limit)
+    except (ValueError, KeyError, TypeError) as exc:
+        return WikiSet(skipped=f"the wiki question set {path} is not JSONL of question and answer: {exc!r}")
 
 
 async def _with_passage(knowledge: Any, question: dict[str, Any]) -> Example | None:
