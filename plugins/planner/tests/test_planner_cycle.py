@@ -180,3 +180,21 @@ async def test_names_asked_about_in_chat_that_the_graph_lacks_become_the_users_g
         assert [(g["topic"], g["source"]) for g in gaps] == [("Morihei Ueshiba", "unmatched_term")]
         assert message in gaps[0]["evidence"]
         assert gaps[0]["user_id"] == "local"
+
+
+async def test_a_gap_whose_best_page_is_being_crawled_waits_on_that_crawl(loop_host, loop_client, wiki_server):
+    async with loop_host() as host:
+        api = loop_client(host)
+        for question in ("Who created aikido?", "Who founded aikido?"):
+            await api.ask(question)
+        wiki_server.behaviour.article_delay_s = 1.0  # the first crawl is still running when the second gap is planned
+        first, second = (await api.plan())["planned"]
+        wiki_server.behaviour.article_delay_s = 0.0
+
+        assert second["task_id"] == first["task_id"] and second.get("joined") and not first.get("joined")
+        for planned in (first, second):
+            assert (await api.settled(planned["gap_id"]))["state"] == "filled"
+        fetched = [r.params["titles"].split("|") for r in wiki_server.article_requests()]
+        assert sum("Aikido" in titles for titles in fetched) == 1, fetched
+        joined = next(d for d in await api.decisions() if d["detail"].get("joined"))
+        assert joined["gap_id"] == second["gap_id"] and f"joined crawl {first['task_id']}" in joined["reason"]

@@ -26,6 +26,8 @@ CREATE TABLE IF NOT EXISTS crawls (
     task_id TEXT PRIMARY KEY, gap_id TEXT NOT NULL, goal TEXT NOT NULL, titles TEXT NOT NULL,
     pages INTEGER NOT NULL, asked_at REAL NOT NULL, settled_at REAL);
 CREATE INDEX IF NOT EXISTS crawls_open ON crawls (settled_at);
+CREATE TABLE IF NOT EXISTS joined (
+    task_id TEXT NOT NULL, gap_id TEXT NOT NULL, PRIMARY KEY (task_id, gap_id));
 CREATE TABLE IF NOT EXISTS cycles (
     id TEXT PRIMARY KEY, trigger TEXT NOT NULL, started_at REAL NOT NULL, finished_at REAL, summary TEXT);
 """
@@ -80,6 +82,15 @@ class Journal:
             "INSERT OR REPLACE INTO crawls (task_id, gap_id, goal, titles, pages, asked_at) VALUES (?, ?, ?, ?, ?, ?)",
             (crawl.task_id, crawl.gap_id, crawl.goal, json.dumps(crawl.titles), crawl.pages, crawl.asked_at),
         )
+
+    def join(self, task_id: str, gap_id: str) -> None:
+        """Another gap waits on a crawl already asked for (its titles were being crawled)."""
+        self._sql.execute("INSERT OR IGNORE INTO joined (task_id, gap_id) VALUES (?, ?)", (task_id, gap_id))
+
+    def gaps_of(self, crawl: CrawlAsked) -> list[str]:
+        """The gap a crawl was asked for, then the gaps that joined it."""
+        rows = self._sql.all("SELECT gap_id FROM joined WHERE task_id = ? ORDER BY rowid", (crawl.task_id,))
+        return [crawl.gap_id, *(r["gap_id"] for r in rows)]
 
     def crawl(self, task_id: str) -> CrawlAsked | None:
         row = self._sql.one("SELECT * FROM crawls WHERE task_id = ?", (task_id,))

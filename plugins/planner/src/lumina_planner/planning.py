@@ -95,7 +95,7 @@ class Planner:
         room = self.settings.high_water - depth
         planned: list[dict[str, Any]] = []
         for choice in await self._ranked(goals, room):
-            if len(planned) >= room:
+            if sum(not p.get("joined") for p in planned) >= room:
                 return planned, f"the crawl queue reached its high water mark {self.settings.high_water}"
             crawl = choice.crawl or goals.crawl
             if reason := self._over_budget(goals, choice, crawl.max_nodes):
@@ -124,6 +124,8 @@ class Planner:
         if not titles:
             await self._retry_or_give_up(cycle, claimed, f"the wiki's search found no page for {gap['topic']!r}")
             return None
+        if (running := self._crawling(titles)) is not None:
+            return await self._join(cycle, gap, why, query, titles, running)
         task = {"crawl": titles, "hops": crawl.hops, "max_nodes": max(crawl.max_nodes, len(titles))}
         task_id = await self.tasks.submit(task, owner=self.owner)
         self.journal.crawl_asked(CrawlAsked(task_id, gap["id"], choice.goal_label, tuple(titles), task["max_nodes"],
@@ -132,6 +134,25 @@ class Planner:
         self._decide(cycle, "planned", f"{why}; the wiki's search for {query!r} found {', '.join(titles)}", gap=gap,
                      task_id=task_id, titles=titles, hops=crawl.hops, max_nodes=task["max_nodes"])
         return {"gap_id": gap["id"], "topic": gap["topic"], "task_id": task_id, "titles": titles}
+
+    def _crawling(self, titles: Sequence[str]) -> CrawlAsked | None:
+        """An unsettled crawl already fetching the search's best page, if there is one. The gap
+        waits on it rather than fetching that page again; should the page not answer it, its
+        retry is planned afresh, with every title its search finds."""
+        return next((c for c in self.journal.unsettled() if titles[0] in c.titles), None)
+
+    async def _join(self, cycle: str, gap: Mapping[str, Any], why: str, query: str, titles: Sequence[str],
+                    running: CrawlAsked) -> dict[str, Any]:
+        """Wait on the crawl that already fetches these pages instead of fetching them again
+        (three questions about one article are one crawl); it settles this gap too."""
+        self.journal.join(running.task_id, gap["id"])
+        await self.knowledge.move_gap(gap["id"], "crawling",
+                                      f"joined crawl {running.task_id} of {', '.join(running.titles)}")
+        self._decide(cycle, "planned", f"{why}; the wiki's search for {query!r} found {titles[0]}, already being "
+                     f"crawled: joined crawl {running.task_id}", gap=gap, task_id=running.task_id,
+                     titles=list(running.titles), joined=True, max_nodes=0)
+        return {"gap_id": gap["id"], "topic": gap["topic"], "task_id": running.task_id, "titles": list(running.titles),
+                "joined": True}
 
     async def _ranked(self, goals: Goals, room: int) -> list[Choice]:
         """Open gaps whose time has come, best first: their rank × their goal's priority."""
@@ -188,19 +209,30 @@ class Planner:
 
     # --- settling ended crawls -------------------------------------------------------------
 
-    async def task_ended(self, task_id: str, *, cycle: str = "event") -> dict[str, Any] | None:
-        """Settle the gap of one of our crawls that ended; None for tasks that are not ours or
-        were settled already (each ending is settled once, whichever worker sees it)."""
+    async def task_ended(self, task_id: str, *, cycle: str = "event") -> list[dict[str, Any]] | None:
+        """Settle the gaps of one of our crawls that ended (the one it was asked for and those
+        that joined it); None for tasks that are not ours or were settled already (each ending is
+        settled once, whichever worker sees it)."""
         crawl = self.journal.crawl(task_id)
         if crawl is None or not self.journal.settle(task_id):
             return None
-        gap = self.knowledge.gap(crawl.gap_id)
-        if gap is None:
-            self._decide(cycle, "settled", f"crawl {task_id} ended; its gap was dismissed meanwhile", task_id=task_id)
-            return None
         task = await self.tasks.get(task_id) or {}
+        settled = []
+        for gap_id in self.journal.gaps_of(crawl):
+            if (done := await self._settle_gap(cycle, gap_id, crawl, task)) is not None:
+                settled.append(done)
+        return settled
+
+    async def _settle_gap(self, cycle: str, gap_id: str, crawl: CrawlAsked,
+                          task: Mapping[str, Any]) -> dict[str, Any] | None:
+        gap = self.knowledge.gap(gap_id)
+        if gap is None:
+            self._decide(cycle, "settled", f"crawl {crawl.task_id} ended; its gap was dismissed meanwhile",
+                         task_id=crawl.task_id)
+            return None
         if task.get("state") != "succeeded":
-            return await self._retry_or_give_up(cycle, gap, f"crawl {task_id} failed: {task.get('error') or 'lost'}")
+            return await self._retry_or_give_up(cycle, gap,
+                                                f"crawl {crawl.task_id} failed: {task.get('error') or 'lost'}")
         return await self._judge(cycle, gap, crawl, task.get("result") or {})
 
     async def _judge(self, cycle: str, gap: Mapping[str, Any], crawl: CrawlAsked,
