@@ -2,12 +2,15 @@
 
 Trains the LoRA adapter the trainer plugin trains (r=8 on q_proj/v_proj of the embedded
 SmolLM2-135M, batch 2) on a small dataset, once with one torch thread and once with two, side
-by side; measures the model with and without the adapter on the held-out split; then serves
-the adapter in the embedded llama.cpp model while requests stream, switching it on and off, and
-counts the requests answered and failed, and how long each switch held the model.
+by side; measures the model with and without the adapter on the held-out split and on the
+project's wiki question set (``tests/data/wiki/questions.jsonl``, each question with the passage
+the knowledge service retrieves for it from the enwiki excerpt, ingested first as the knowledge
+benchmark does); then serves the adapter in the embedded llama.cpp model while requests stream,
+switching it on and off, and counts the requests answered and failed, and how long each switch
+held the model.
 
-    .venv/bin/python -m ops.bench.trainer               # 8 steps per thread count, ~2 min on 2 quiet cores
-    .venv/bin/python -m ops.bench.trainer --steps 20 --swaps 20
+    .venv/bin/python -m ops.bench.trainer               # 8 steps per thread count, the whole wiki set
+    .venv/bin/python -m ops.bench.trainer --steps 20 --swaps 20 --wiki-limit 12
 """
 
 from __future__ import annotations
@@ -24,11 +27,14 @@ from typing import Any
 from lumina_trainer.datasets import parse_lines
 from lumina_trainer.runs import RunParams
 from lumina_trainer.training.run import RunResult, run_training
+from lumina_trainer.wiki import CHECKOUT_QUESTIONS, wiki_set
 
 from lumina_core.contract import Message
 from lumina_core.services.llm.base import GenerationOptions, collect
 from lumina_core.services.llm.embedded import EmbeddedProvider
 from lumina_core.services.model_files import SMOLLM2_135M
+from lumina_core.testing import host_settings, running_host
+from ops.bench.knowledge import ingest
 
 #: The issue's own measurement, for comparison: batch 2 on 2 cores.
 ISSUE_SECONDS_PER_STEP = 0.84
@@ -45,9 +51,23 @@ def dataset() -> list[Any]:
     return parse_lines(lines, "the benchmark")
 
 
-def train(steps: int, threads: int, folder: Path) -> RunResult:
+def train(steps: int, threads: int, folder: Path, wiki: list[Any] = ()) -> RunResult:
     params = RunParams(steps=steps, learning_rate=5e-3, checkpoint_every=steps, threads=threads)
-    return run_training(SMOLLM2_135M.locate(), dataset(), params, folder / f"threads-{threads}")
+    return run_training(SMOLLM2_135M.locate(), dataset(), params, folder / f"threads-{threads}", wiki=wiki)
+
+
+async def wiki_examples(folder: Path, limit: int) -> list[Any]:
+    """The wiki question set with the passage retrieved for each, from the ingested excerpt."""
+    async with running_host(host_settings(folder / "knowledge", ["knowledge", "crawler"], rate_limit="")) as host:
+        ingested = await ingest(host)
+        print(f"wiki set: {ingested['pages']} pages ingested in {ingested['seconds']:.0f} s")
+        return (await wiki_set(host.kernel.services.get("knowledge"), CHECKOUT_QUESTIONS, limit)).examples
+
+
+def report_figures(name: str, base: Any, adapter: Any) -> None:
+    print(f"{name}: loss {base.loss:.3f} -> {adapter.loss:.3f} ({adapter.loss / base.loss:.3f}x), "
+          f"exact match {base.exact_match:.2f} -> {adapter.exact_match:.2f}, "
+          f"answer contains the fact {base.contains:.2f} -> {adapter.contains:.2f}")
 
 
 async def swap_pause(adapter: Path, swaps: int, requests: int) -> dict[str, Any]:
@@ -90,20 +110,21 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--swaps", type=int, default=10)
     parser.add_argument("--requests", type=int, default=8)
+    parser.add_argument("--wiki-limit", type=int, default=0, help="wiki questions measured (0: all)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        runs = {threads: train(args.steps, threads, Path(folder)) for threads in (1, 2)}
+        wiki = asyncio.run(wiki_examples(Path(folder), args.wiki_limit))
+        runs = {1: train(args.steps, 1, Path(folder)), 2: train(args.steps, 2, Path(folder), wiki)}
         for threads, run in runs.items():
             per_step = run.outcome.seconds_per_step
             print(f"torch threads {threads}: {per_step:.2f} s/step, {2 / per_step:.2f} samples/s "
                   f"({per_step / ISSUE_SECONDS_PER_STEP:.2f}x the issue's {ISSUE_SECONDS_PER_STEP} s/step)")
         print(f"two threads against one: {runs[1].outcome.seconds_per_step / runs[2].outcome.seconds_per_step:.2f}x as fast")
         best = runs[2]
-        base, adapter = best.base, best.adapter
-        assert base is not None and adapter is not None and best.gguf is not None
-        print(f"held-out ({best.held_out} examples): loss {base.loss:.3f} -> {adapter.loss:.3f} "
-              f"({adapter.loss / base.loss:.3f}x), exact match {base.exact_match:.2f} -> {adapter.exact_match:.2f}, "
-              f"{'promoted' if best.promoted else 'rejected'}")
+        assert best.base is not None and best.adapter is not None and best.wiki is not None and best.gguf is not None
+        report_figures(f"held-out ({best.held_out} examples)", best.base, best.adapter)
+        report_figures(f"wiki set ({best.wiki_questions} questions)", *best.wiki)
+        print("promoted" if best.promoted else "rejected")
         swap = asyncio.run(swap_pause(best.gguf, args.swaps, args.requests))
         print(f"hot swap: {swap['answered']}/{swap['requests']} requests answered during {swap['swaps']} swaps, "
               f"{swap['failed']} failed; a swap took {swap['swap_median_ms']} ms median, {swap['swap_max_ms']} ms at most "
