@@ -158,6 +158,8 @@ def report(planner: dict[str, Any], direct: dict[str, Any], questions: int) -> N
     for name, arm in (("planner (one cycle)", planner), ("direct crawl (baseline)", direct)):
         print(f"{name}: right with a cite of the new article {arm['before']:.2f} before → {arm['after']:.2f} after; "
               f"{times(arm)}; busiest second {arm['busiest_second']} requests (limit {RATE_LIMIT:g}/s); gaps {arm['gaps']}")
+        print("  first right answer per article: " + ", ".join(
+            f"{title} {at:.1f} s" for title, at in sorted(arm["seconds"].items(), key=lambda item: item[1])))
     p, d = sorted(planner["seconds"].values()), sorted(direct["seconds"].values())
     if p and d:
         print(f"planner / direct: first answer ×{p[0] / d[0]:.2f}, all answered ×{p[-1] / d[-1]:.2f}")
