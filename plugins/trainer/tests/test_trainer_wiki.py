@@ -23,7 +23,7 @@ def apollo_8_questions(folder: Path) -> Path:
     return subset
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(900)  # trains for real: minutes on two shared cores
 async def test_a_run_reports_base_and_adapter_on_the_wiki_set(trainer_host: Any, kit: Any, tmp_path: Path) -> None:
     config = {"trainer": {"wiki_questions": str(apollo_8_questions(tmp_path))}}
     async with trainer_host(plugins=["knowledge"], plugin_config=config) as host:

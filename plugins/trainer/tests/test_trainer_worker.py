@@ -25,7 +25,7 @@ def run_state(data_dir: Path, run_id: str) -> dict[str, Any]:
         db.close()
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(900)  # trains for real: minutes on two shared cores
 async def test_a_run_whose_worker_is_killed_resumes_on_another_worker(lumina_host: Any, lumina_data_dir: Path,
                                                                      redis_backend: dict[str, Any], tmp_path: Path,
                                                                      kit: Any) -> None:
