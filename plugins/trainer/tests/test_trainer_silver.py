@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -59,3 +60,17 @@ async def test_an_answer_whose_cite_does_not_resolve_is_not_a_sample(trainer_hos
         assert refused.status_code == 422 and refused.json()["error"]["field"] == "cite_ids", refused.text
     assert "does not resolve" in gone.json()["error"]["message"]
     assert status["samples"]["silver"] == 0
+
+
+async def test_a_confident_wiki_answer_becomes_a_silver_sample_by_itself(trainer_host: Any, kit: Any) -> None:
+    async with trainer_host(plugins=["knowledge"]) as host:
+        answer = await _wiki_answer(host, kit)  # nothing sent to /trainer/silver
+        declined = (await host.client.post("/masterchat/chat", json={"message": "Who painted Guernica?"})).json()
+        for _ in range(100):  # the trainer hears knowledge.answered on the bus
+            status = (await host.client.get("/trainer/status")).json()
+            if status["samples"]["silver"]:
+                break
+            await asyncio.sleep(0.05)
+        built = (await host.client.post("/trainer/datasets", json={})).json()
+    assert answer["confidence"] >= 0.5 and declined["method"] == "unknown"
+    assert status["samples"]["silver"] == 1 and built["counts"] == {"silver": 1}, (status, built)

@@ -219,12 +219,15 @@ class WikiQA:
         return Answer(UNKNOWN, [], confidence, [], method="unknown", hypothesis=hypothesis)
 
     async def _noted(self, question: str, answer: Answer, user_id: str, hypothesis: str) -> Answer:
-        """The answer as it is; a low-confidence one also leaves its question as a gap."""
+        """The answer as it is, announced on the bus; a low-confidence one also leaves its
+        question as a gap."""
         if answer.confidence < LOW_CONFIDENCE:
             reason = f"answered with low confidence ({answer.confidence:.2f}) from {answer.sources[0]['title']}"
             await self.knowledge.record_gap(question, user_id=user_id, confidence=answer.confidence, reason=reason,
                                             source="low_confidence")
-        return replace(answer, hypothesis=hypothesis)
+        answer = replace(answer, hypothesis=hypothesis)
+        await self.knowledge.answered(question, answer.to_dict(), user_id=user_id)
+        return answer
 
 
 def select_evidence(

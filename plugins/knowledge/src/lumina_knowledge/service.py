@@ -70,6 +70,11 @@ class KnowledgeService:
 
     # --- gaps: what is not known yet (see gaps.py); the planner turns them into crawls ---------
 
+    async def answered(self, question: str, answer: Mapping[str, Any], *, user_id: str) -> None:
+        """Tell the bus wiki_qa answered a question (``knowledge.answered``: the trainer keeps such
+        answers as silver samples), with what it cited."""
+        await self._publish("knowledge.answered", {"user_id": user_id, "question": question, **answer})
+
     async def record_gap(self, topic: str, *, user_id: str, reason: str, source: str = "question",
                          confidence: float | None = None, evidence: Sequence[str] = (),
                          score: float | None = None) -> dict[str, Any]:

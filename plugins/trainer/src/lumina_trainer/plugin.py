@@ -52,7 +52,10 @@ def register_event_handlers(ctx: PluginContext) -> Mapping[str, EventHandler]:
         """Another process (a worker that finished a run, say) changed the active adapter."""
         await _running[ctx].serve_active()
 
-    return {"adapter.updated": adapter_updated}
+    async def wiki_answered(event: Mapping[str, Any]) -> None:
+        await _running[ctx].wiki_answered(event.get("payload", {}))
+
+    return {"adapter.updated": adapter_updated, "knowledge.answered": wiki_answered}
 
 
 @hookimpl

@@ -9,7 +9,9 @@ promoted only when it measures not worse than the model without it, then served 
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,8 @@ from lumina_trainer.serving import serve
 from lumina_trainer.settings import TrainerSettings, trainer_settings
 from lumina_trainer.training import unavailable_reason
 from lumina_trainer.wiki import questions_file, reachable_wiki_set
+
+log = logging.getLogger("lumina.trainer")
 
 TASK_KIND = "trainer.train"
 
@@ -86,6 +90,16 @@ class Trainer:
                                        "a newer revision): ask wiki_qa again and send its new answer", field="cite_ids")
         self.samples.add_silver(user_id, question, answer, cite_ids)
         return {"question": question, "sample": "silver", "cite_ids": cite_ids}
+
+    async def wiki_answered(self, answer: Mapping[str, Any]) -> None:
+        """``knowledge.answered``: a confident wiki_qa answer whose cites resolve becomes its
+        user's silver sample by itself; a weak, uncited or unresolvable one is left out."""
+        if answer.get("method") == "unknown" or float(answer.get("confidence") or 0.0) < self.settings.min_conf:
+            return
+        try:
+            await self.keep_silver(answer["user_id"], answer["question"], answer["answer"], list(answer["cite_ids"]))
+        except ValidationFailed as exc:
+            log.info("wiki_qa's answer to %r is no silver sample: %s", answer["question"][:80], exc.message)
 
     def build_dataset(self, user: User, *, shared: bool) -> tuple[dict[str, Any], bool]:
         """A new dataset version from the caller's samples (everybody's for a shared one)."""
