@@ -13,8 +13,11 @@ Cheapest first:
    parse and name only real tools, with strings that are spans of the message.
 
 The embedded model pays one forward pass for every prompt token it reads and every token it
-writes, so the prompt lists every tool first, the same for every message, and the message last:
-llama.cpp keeps what it read, and a decision right after another reads only the message.
+writes (this llama.cpp build reads prompts one token at a time), so the prompt is short: the
+clear winner alone, or the shortlist, then the message. llama.cpp keeps what it read: the
+arguments' answer rereads nothing, and a decision after one about the same tool only the message.
+A prompt listing every tool would be read only once while decisions follow each other, but in
+full after every chat answer, which is how ``/router/chat`` and ``/v1`` use the model.
 
 A router model that fails or times out is no reason to fail the chat: the decision then calls
 no tool and says why.
@@ -54,8 +57,6 @@ PROMPT = (
     "You choose the tool that answers the user's message and fill in its arguments with words from the "
     "message. Choose none when no tool fits.\nTools:\n{tools}"
 )
-#: Tools listed in the router's prompt; past this many, only the shortlisted ones (the prompt must fit).
-MAX_LISTED = 24
 #: The longest constrained answer (a name, or the arguments no rule fills).
 GENERATED_TOKENS = 64
 #: How much better the best shortlisted tool must score than the next to be chosen without the model.
@@ -108,7 +109,7 @@ class Router:
             return Decision(True, (), ("no tool shares a word with the message, so none can apply",), "fast")
         names = tuple(c.spec.name for c in candidates)
         try:
-            answer = await self._ask(message, tools, candidates, allow_none=choice == "auto")
+            answer = await self._ask(message, candidates, allow_none=choice == "auto")
         except (LuminaError, ValueError, RuntimeError) as exc:
             log.warning("the router model failed, no tool is called: %s", exc)
             reason = f"the router model failed ({getattr(exc, 'message', exc)}), so no tool is called"
@@ -123,17 +124,16 @@ class Router:
             return [Candidate(spec, 0.0, ()) for spec in tools[: self._size * 2]]
         return found
 
-    async def _ask(self, message: str, tools: Sequence[ToolSpec], candidates: Sequence[Candidate], *,
-                   allow_none: bool) -> dict[str, Any]:
+    async def _ask(self, message: str, candidates: Sequence[Candidate], *, allow_none: bool) -> dict[str, Any]:
         """The tool, chosen by the model only when the shortlist has no clear winner (an answer
         constrained to the candidates' names and ``none``), then the arguments no rule fills
-        (JSON of their constrained schema). Both read one prompt whose long part, the tools,
-        comes first and stays the same from one decision to the next, so llama.cpp reads only
-        the message anew: every prompt token costs the embedded model a forward pass."""
-        messages = [{"role": "system", "content": PROMPT.format(tools=_listing(tools, candidates))},
-                    {"role": "user", "content": message}]
+        (JSON of their constrained schema). Both read one prompt, so the second reads nothing
+        anew: every prompt token costs the embedded model a forward pass."""
         names = [c.spec.name for c in candidates] + ([NONE] if allow_none else [])
         by = "shortlist" if clear_winner(candidates) or len(names) == 1 else "model"
+        listed = candidates[:1] if by == "shortlist" else candidates
+        messages = [{"role": "system", "content": PROMPT.format(tools=_listing(listed))},
+                    {"role": "user", "content": message}]
         chosen = names[0] if by == "shortlist" else await self._generate(messages, {"enum": names})
         spec = next((c.spec for c in candidates if c.spec.name == chosen), None)
         if spec is None:
@@ -195,11 +195,9 @@ def brain_verdict(message: str, calls: Sequence[ToolCall]) -> tuple[bool, str]:
     return False, "the tools answer it; the brain is not needed"
 
 
-def _listing(tools: Sequence[ToolSpec], candidates: Sequence[Candidate]) -> str:
-    """Every tool, in name order, so the prompt's prefix is the same for every message (only the
-    candidates when there are too many tools to list)."""
-    listed = sorted(tools, key=lambda s: s.name) if len(tools) <= MAX_LISTED else [c.spec for c in candidates]
-    return "\n".join(_line(spec) for spec in listed) + "\n- none: no tool fits."
+def _listing(candidates: Sequence[Candidate]) -> str:
+    """The tools the model reads: the clear winner alone, else the shortlist, in name order."""
+    return "\n".join(_line(c.spec) for c in sorted(candidates, key=lambda c: c.spec.name)) + "\n- none: no tool fits."
 
 
 def _line(spec: ToolSpec) -> str:
