@@ -220,7 +220,7 @@ async def run(max_seconds: float, threads: int | None) -> None:
           f"another prompt, within {max_seconds:g} s)")
     print(f"fast path p50: {percentile(fast_times, 0.5) * 1e6:.1f} µs ({len(fast)} messages x 50)")
     print(f"keyword baseline p50: {baseline_ms * 1000:.1f} µs")
-    print(_latency("decision asking the embedded model, back to back (its prompt's tools cached)", warm["asked"], baseline_ms))
+    print(_latency("decision asking the embedded model, back to back (llama.cpp keeps the prompt it shares with the last)", warm["asked"], baseline_ms))
     print(_latency("decision asking the embedded model, after another prompt (cold cache)", cold["asked"], baseline_ms))
     print(_latency("decision by rules alone (clear winner, arguments stated exactly)", warm["ruled"], baseline_ms))
     every = sorted(warm["asked"] + warm["ruled"])
