@@ -524,7 +524,10 @@ class Kernel:
     def config_for(self, record: PluginRecord) -> dict[str, Any]:
         """The plugin's settings with schema defaults filled in, checked against its schema."""
         schema = dict(record.manifest.config_schema) if record.manifest else {}
-        config = dict(self.settings.plugin_config.get(record.name, {}))
+        given = self.settings.plugin_config
+        # ``LUMINA_PLUGIN_CONFIG__ROUTER_TOOLS__X`` arrives under "router_tools": a name's hyphens
+        # cannot be written in an environment variable's name
+        config = {**given.get(record.name, {}), **given.get(env_name(record.name), {})}
         for key, spec in schema.get("properties", {}).items():
             if isinstance(config.get(key), str) and spec.get("type", "string") != "string":
                 config[key] = _typed(config[key])
@@ -533,7 +536,7 @@ class Kernel:
         errors = list(jsonschema.Draft202012Validator(schema).iter_errors(config)) if schema else []
         if errors:
             lines = [
-                f"LUMINA_PLUGIN_CONFIG__{record.name.upper()}__{'__'.join(map(str, e.absolute_path)).upper()}: {e.message}"
+                f"LUMINA_PLUGIN_CONFIG__{env_name(record.name).upper()}__{'__'.join(map(str, e.absolute_path)).upper()}: {e.message}"
                 for e in errors
             ]
             raise ConfigurationError("invalid plugin settings: " + "; ".join(lines))
@@ -562,6 +565,11 @@ class Kernel:
         ]
         if broken:
             raise StartupFailed("strict mode: some plugins cannot start:\n  " + "\n  ".join(broken))
+
+
+def env_name(plugin: str) -> str:
+    """The plugin's name as it is spelled in environment variables (``router-tools`` → ``router_tools``)."""
+    return plugin.replace("-", "_")
 
 
 def _typed(text: str) -> Any:

@@ -129,6 +129,14 @@ async def test_a_setting_given_as_text_is_read_as_the_value_its_schema_wants(lum
         assert h.kernel.get("crawler").context.config == {**config["crawler"], "rate_limit": 50, "recrawl_days": 0.5}
 
 
+async def test_a_hyphenated_plugin_takes_its_settings_from_the_environment(lumina_host, monkeypatch) -> None:
+    # the name router-tools cannot be written in a variable's name: ROUTER_TOOLS stands for it
+    monkeypatch.setenv("LUMINA_PLUGIN_CONFIG__ROUTER_TOOLS__TIMEOUT_S", "3")
+    async with lumina_host(plugins=["router-tools"]) as h:
+        assert h.state("router-tools") == "started", h.kernel.get("router-tools").error
+        assert h.kernel.get("router-tools").context.config["timeout_s"] == 3
+
+
 async def test_plugin_settings_reach_the_plugin(host) -> None:
     async with host("hello", plugin_config={"hello": {"greeting": "bonjour"}}) as h:
         assert (await h.client.get("/hello/greet")).json() == {"message": "bonjour, world"}
