@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from textual.app import ComposeResult
@@ -101,15 +101,35 @@ class PluginPanel(PolledView):
 
 
 def stat_text(data: Any) -> str:
-    """A number, ``{"value": 3, "unit": "ms"}``, or a mapping of names to numbers, as lines."""
+    """A number, ``{"value": 3, "unit": "ms"}``, or a mapping of names to numbers, as lines; a
+    nested mapping's names are joined with dots (``budget.pages_left``), a list of records is
+    counted, not dumped, so a status document reads as a column of figures."""
     if isinstance(data, Mapping) and "value" in data:
         value = "–" if data["value"] is None else _cell(data["value"])
         label = f"{data['label']}: " if data.get("label") else ""
         return f"{label}{value} {data.get('unit', '')}".strip()
     if isinstance(data, Mapping):
-        width = max((len(str(k)) for k in data), default=0)
-        return "\n".join(f"{k!s:<{width}}  {_cell(v)}" for k, v in data.items())
+        rows = list(_flattened(data))
+        width = max((len(name) for name, _ in rows), default=0)
+        return "\n".join(f"{name:<{width}}  {_stat_cell(v)}" for name, v in rows)
     return _cell(data)
+
+
+def _flattened(data: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            yield from _flattened(value, f"{name}.")
+        else:
+            yield name, value
+
+
+def _stat_cell(value: Any) -> str:
+    if isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
+        return f"{len(value)} items"
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return _cell(value)
 
 
 def _unwrap(data: Any, *keys: str) -> Any:

@@ -59,3 +59,17 @@ def test_stat_panels_accept_a_value_a_mapping_or_a_bare_number() -> None:
     assert stat_text({"value": None, "unit": "ms", "label": "recall p95"}) == "recall p95: – ms"
     assert stat_text({"memories": 12, "threads": 3}) == "memories  12\nthreads   3"
     assert stat_text(7) == "7"
+
+
+def test_a_status_document_reads_as_a_column_of_figures() -> None:
+    status = {"queue_depth": 2, "budget": {"pages_left": 117, "llm_spent_today": 0.0},
+              "last_cycle": {"summary": {"planned": [{"gap_id": "a"}, {"gap_id": "b"}], "detect": ["stale"]}},
+              "goals": {}}
+    assert stat_text(status).splitlines() == [
+        "queue_depth                 2",
+        "budget.pages_left           117",
+        "budget.llm_spent_today      0.0",
+        "last_cycle.summary.planned  2 items",
+        "last_cycle.summary.detect   stale",
+        "goals                       {}",
+    ]
