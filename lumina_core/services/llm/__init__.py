@@ -13,12 +13,13 @@ from lumina_core.services.llm.base import (
     ProviderUnavailable,
 )
 from lumina_core.services.llm.registry import LLMService
+from lumina_core.services.llm.selection import Selection, Step
 from lumina_core.services.llm.spend import Price, Spend, SpendLedger
 from lumina_core.settings import Settings
 
 __all__ = [
     "ChatChunk", "ChatResult", "ContextTooLong", "Likelihood", "LLMService", "ModelInfo", "ModelNotFound",
-    "Price", "Provider", "ProviderUnavailable", "Spend", "SpendLedger", "build_llm", "provider_order",
+    "Price", "Provider", "ProviderUnavailable", "Selection", "Spend", "Step", "SpendLedger", "build_llm", "provider_order",
 ]
 
 

@@ -24,6 +24,7 @@ from lumina_core.services.llm.base import (
     ProviderUnavailable,
     collect,
 )
+from lumina_core.services.llm.selection import Selection, Step
 from lumina_core.services.llm.spend import Spend, SpendLedger
 
 log = logging.getLogger("lumina.llm")
@@ -141,6 +142,16 @@ class LLMService:
         provider, name = await self.resolve(model)
         score = getattr(provider, "loglikelihood", None)
         return None if score is None else await score(context, continuation, name)
+
+    async def select(self, messages: Sequence[MessageLike], program: Sequence[Step], *,
+                     model: str | None = None) -> Selection | None:
+        """The reply ``program`` allows (fixed text, and choices among given options) that the
+        model finds likeliest, a forward pass only where options branch (``selection``); None
+        when its provider cannot: a server generates, it does not weigh given tokens (constrain
+        its generation with ``json_schema`` instead)."""
+        provider, name = await self.resolve(model)
+        choose = getattr(provider, "select", None)
+        return None if choose is None else await choose(as_messages(messages), program, name)
 
     async def count_tokens(self, text: str, model: str | None = None) -> int:
         provider, name = await self.resolve(model)

@@ -112,10 +112,12 @@ async def test_server_sent_events_are_split_across_reads_and_line_endings() -> N
     assert events == [b'{"a": 1}', b"[DONE]", b"x\ny"]
 
 
-async def test_a_server_cannot_score_a_given_text(llama_cpp_server: str) -> None:
-    """Servers give the log-probabilities of what they generate only, so callers keep their own order."""
+async def test_a_server_cannot_score_or_weigh_given_text(llama_cpp_server: str) -> None:
+    """Servers give the log-probabilities of what they generate only, so callers keep their own
+    order, and constrain a server's generation with a JSON Schema where they would select."""
     llm = LLMService([OpenAICompatibleProvider(llama_cpp_server, "smollm2-peer")])
     try:
         assert await llm.loglikelihood("The capital of France is", " Paris.") is None
+        assert await llm.select([{"role": "user", "content": "Capital of France?"}], [[" Paris", " Rome"]]) is None
     finally:
         await llm.aclose()
