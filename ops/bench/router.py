@@ -4,13 +4,15 @@ picks the right tool with the right arguments, beside a keyword-matching baselin
 Ten tools and the project's own set of 46 messages (four per tool, six that no tool fits), each
 with the expected tool and the arguments that matter. For every message:
 
-* the **router** decides (shortlist, then the router model constrained by JSON Schemas);
+* the **router** decides (shortlist, then the router model choosing among the allowed options,
+  ``llm.select``);
 * the **keyword baseline** takes the shortlist's best tool (the same word matching, no model) and
   fills arguments by rule: an enum value named in the message, the first number, else the
   words after the last preposition.
 
-Decision overhead is the router's time per message on the model path; the fast path is timed on
-messages no tool shares a word with. The run is bounded by ``--max-seconds`` (messages not
+Decision overhead is the router's time per message on the model path, with what the model read
+and how many forward passes it made (those two do not depend on the machine's load); the fast
+path is timed on messages no tool shares a word with. The run is bounded by ``--max-seconds`` (messages not
 reached are reported as such).
 
     .venv/bin/python -m ops.bench.router
@@ -26,7 +28,7 @@ import re
 import time
 from typing import Any
 
-from lumina_core.services.llm import LLMService
+from lumina_core.services.llm import LLMService, Selection
 from lumina_core.services.llm.embedded import EmbeddedProvider, LlamaOptions
 from lumina_router_tools.definitions import ToolSpec
 from lumina_router_tools.router import Router
@@ -150,6 +152,26 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
 
 
+class TalliedLLM(LLMService):
+    """The ``llm`` service, keeping what each decision's choices cost the model."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.selections: list[Selection] = []
+
+    async def select(self, *args: Any, **kwargs: Any) -> Selection | None:
+        selection = await super().select(*args, **kwargs)
+        if selection is not None:
+            self.selections.append(selection)
+        return selection
+
+    def cost(self) -> tuple[int, int]:
+        """Tokens read and forward passes since the last call."""
+        tokens, passes = sum(s.tokens_read for s in self.selections), sum(s.passes for s in self.selections)
+        self.selections.clear()
+        return tokens, passes
+
+
 async def forward_pass_ms(llm: LLMService) -> float:
     """One forward pass of the embedded model now: a prompt it holds already, one token more
     (the floor under any decision that reads or writes a token)."""
@@ -163,21 +185,24 @@ async def forward_pass_ms(llm: LLMService) -> float:
     return percentile(times, 0.5)
 
 
-async def evaluate(router: Router, llm: LLMService, deadline: float, *, cold: bool) -> dict[str, Any]:
-    """Every message decided in turn; ``cold``: after another prompt has taken the model's
-    cache, as a chat answer does between two messages of ``/router/chat``."""
-    asked, ruled, right_count, done = [], [], 0, 0
+async def evaluate(router: Router, llm: TalliedLLM, deadline: float, *, cold: bool) -> dict[str, Any]:
+    """Every message decided in turn; ``cold``: after a chat answer, as between two messages of
+    ``/router/chat``."""
+    asked, ruled, costs, right_count, done = [], [], [], 0, 0
     for message, tool, expected in CASES:
         if time.monotonic() > deadline:
             break
         if cold:
             await llm.chat([{"role": "user", "content": f"Answer briefly: {message}"}], max_tokens=1)
+        llm.cost()
         decision = await router.decide(message, TOOLS)
+        if decision.path == "model":
+            costs.append(llm.cost())
         call = decision.calls[0] if decision.calls else None
         right_count += right(tool, expected, call.name if call else None, dict(call.arguments) if call else {})
         {"model": asked, "rules": ruled}.get(decision.path, []).append(decision.duration_ms)
         done += 1
-    return {"asked": asked, "ruled": ruled, "right": right_count, "done": done}
+    return {"asked": asked, "ruled": ruled, "costs": costs, "right": right_count, "done": done}
 
 
 def _latency(label: str, times: list[float], baseline_ms: float) -> str:
@@ -190,7 +215,7 @@ def _latency(label: str, times: list[float], baseline_ms: float) -> str:
 
 async def run(max_seconds: float, threads: int | None) -> None:
     options = LlamaOptions(threads=threads) if threads else LlamaOptions()
-    llm = LLMService([EmbeddedProvider(options=options)])
+    llm = TalliedLLM([EmbeddedProvider(options=options)])
     router = Router(llm, timeout_s=max_seconds)
     await llm.chat([{"role": "user", "content": "hi"}], max_tokens=1)  # load the model first
     print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}, llama.cpp threads: {options.threads}")
@@ -220,13 +245,17 @@ async def run(max_seconds: float, threads: int | None) -> None:
           f"another prompt, within {max_seconds:g} s)")
     print(f"fast path p50: {percentile(fast_times, 0.5) * 1e6:.1f} µs ({len(fast)} messages x 50)")
     print(f"keyword baseline p50: {baseline_ms * 1000:.1f} µs")
-    print(_latency("decision asking the embedded model, back to back (llama.cpp keeps the prompt it shares with the last)", warm["asked"], baseline_ms))
-    print(_latency("decision asking the embedded model, after another prompt (cold cache)", cold["asked"], baseline_ms))
+    print(_latency("decision asking the embedded model, back to back", warm["asked"], baseline_ms))
+    print(_latency("decision asking the embedded model, after a chat answer", cold["asked"], baseline_ms))
     print(_latency("decision by rules alone (clear winner, arguments stated exactly)", warm["ruled"], baseline_ms))
     every = sorted(warm["asked"] + warm["ruled"])
     print(_latency("every decision with a candidate tool, back to back", every, baseline_ms))
-    print(f"p50 of the model decisions back to back, in forward passes: {percentile(warm['asked'], 0.5) / one_pass:.1f}")
-    for label, result in (("back to back", warm), ("after another prompt", cold)):
+    for label, result in (("back to back", warm), ("after a chat answer", cold)):
+        tokens, passes = ([cost[i] for cost in result["costs"]] for i in (0, 1))
+        print(f"what a model decision cost, {label}: tokens read p50 {percentile(tokens, 0.5):.0f} / p95 "
+              f"{percentile(tokens, 0.95):.0f}, forward passes p50 {percentile(passes, 0.5):.0f} / p95 "
+              f"{percentile(passes, 0.95):.0f}")
+    for label, result in (("back to back", warm), ("after a chat answer", cold)):
         accuracy = result["right"] / max(result["done"], 1)
         print(f"tool-choice accuracy (tool and arguments), {label}: router {accuracy:.2f} over {result['done']} "
               f"messages, keyword baseline {baseline_right / len(CASES):.2f} over {len(CASES)}")

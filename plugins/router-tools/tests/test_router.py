@@ -85,12 +85,12 @@ async def test_a_forced_tool_gets_arguments_of_its_schema(llm: Any) -> None:
 
 async def test_a_router_model_that_fails_calls_no_tool_and_says_why() -> None:
     class Broken:
-        async def chat(self, *args: Any, **kwargs: Any) -> Any:
+        async def select(self, *args: Any, **kwargs: Any) -> Any:
             from lumina_core.services.llm import ProviderUnavailable
 
             raise ProviderUnavailable("the model server is down")
 
-    decision = await Router(Broken()).decide("weather in Paris", [WEATHER])
+    decision = await Router(Broken()).decide("weather in New York", [WEATHER])
     assert decision.path == "fallback" and decision.calls == ()
     assert "the model server is down" in decision.reasons[0]
 
@@ -108,6 +108,15 @@ def test_a_string_argument_may_only_be_a_span_of_the_message() -> None:
     allowed = plan.answer_schema()["properties"]["city"]["enum"]
     assert "New York" in allowed and "Weather in New York please" in allowed and "Paris" not in allowed
     assert plan.answer_schema()["required"] == ["city"] and plan.arguments({"city": "New York"}) == {"city": "New York"}
+
+
+def test_a_span_opens_with_no_preposition_and_neither_opens_nor_ends_with_a_word_of_the_tools_name() -> None:
+    allowed = plan_arguments(CITY, "Weather in New York, please?", tool="weather").asked["city"]["enum"]
+    assert "New York" in allowed and not [span for span in allowed if "Weather" in span or span.startswith("in ")]
+
+
+def test_the_one_span_left_is_taken_by_rule() -> None:
+    assert plan_arguments(CITY, "weather in Paris", tool="weather").filled == {"city": "Paris"}
 
 
 def test_numbers_are_constrained_to_the_messages_own_when_a_rule_cannot_choose() -> None:

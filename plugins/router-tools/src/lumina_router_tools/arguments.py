@@ -6,7 +6,10 @@ what a rule cannot fill: an enum value or a number the message names exactly onc
 it is, and only required arguments are asked for (the tool's defaults stand for the others).
 A plain string argument may only be a span of the message's own words (a JSON ``enum`` of
 them), so a small model's string cannot run on until the token limit, and a number only one of
-the message's numbers when it has any.
+the message's numbers when it has any. A span does not open with an article or a preposition
+("in Paris", "the budget"), nor open or end with a word of the tool's name ("weather" is no
+city, "Tesla stock" no company): every span left out is a choice the model need not weigh, and
+where one span is left the rule takes it.
 """
 
 from __future__ import annotations
@@ -16,8 +19,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from lumina_router_tools.vocabulary import stem, words
+
 #: The longest span of the message's words a string argument may take.
 MAX_SPAN_WORDS = 5
+#: Words no argument's value opens with: "in Paris" is where, "Paris" the city.
+OPENERS = frozenset("a an the in on at to for of with about into from by".split())
 _EDGES = "?!.,;:\"'()[]{}"
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.])")
 _NUMERIC = ("number", "integer")
@@ -47,12 +54,15 @@ def message_words(message: str) -> list[str]:
     return [word for word in (w.strip(_EDGES) for w in message.split()) if word]
 
 
-def spans(message: str) -> list[str]:
-    """Every run of up to ``MAX_SPAN_WORDS`` consecutive words of the message, shortest first."""
-    words = message_words(message)
-    found = (" ".join(words[start:start + size]) for size in range(1, MAX_SPAN_WORDS + 1)
-             for start in range(len(words) - size + 1))
-    return list(dict.fromkeys(found))
+def spans(message: str, *, tool: str = "") -> list[str]:
+    """The runs of up to ``MAX_SPAN_WORDS`` consecutive words of the message, shortest first, that
+    neither open with one of ``OPENERS`` nor open or end with a word of the ``tool``'s name (all
+    runs when that leaves none)."""
+    said = message_words(message)
+    runs = [said[start:start + size] for size in range(1, MAX_SPAN_WORDS + 1) for start in range(len(said) - size + 1)]
+    named = words(tool)
+    kept = [run for run in runs if run[0].lower() not in OPENERS and not named & {stem(run[0].lower()), stem(run[-1].lower())}]
+    return list(dict.fromkeys(" ".join(run) for run in kept or runs))
 
 
 def numbers(message: str) -> list[int | float]:
@@ -61,8 +71,9 @@ def numbers(message: str) -> list[int | float]:
     return list(dict.fromkeys(values))
 
 
-def plan_arguments(schema: Mapping[str, Any], message: str) -> ArgumentPlan:
-    """Fill ``schema``'s arguments from ``message`` by rule where it is exact; constrain the rest."""
+def plan_arguments(schema: Mapping[str, Any], message: str, *, tool: str = "") -> ArgumentPlan:
+    """Fill ``schema``'s arguments (of the ``tool`` so named) from ``message`` by rule where it is
+    exact; constrain the rest."""
     properties = schema.get("properties") or {}
     wanted = [name for name in schema.get("required", []) if name in properties] or list(properties)
     said = numbers(message)
@@ -72,10 +83,13 @@ def plan_arguments(schema: Mapping[str, Any], message: str) -> ArgumentPlan:
     for name in wanted:
         prop = properties[name] if isinstance(properties[name], Mapping) else {}
         value = _exact(prop, message, said if numeric == [name] else [])
+        options = constrained(prop, message, said, tool=tool) if value is None else {}
+        if value is None and len(options.get("enum") or ()) == 1:
+            value = options["enum"][0]
         if value is not None:
             filled[name] = value
         else:
-            asked[name] = constrained(prop, message, said)
+            asked[name] = options
     return ArgumentPlan(filled, asked)
 
 
@@ -93,14 +107,15 @@ def _exact(prop: Mapping[str, Any], message: str, said: Sequence[int | float]) -
     return None
 
 
-def constrained(prop: Mapping[str, Any], message: str, said: Sequence[int | float]) -> dict[str, Any]:
+def constrained(prop: Mapping[str, Any], message: str, said: Sequence[int | float], *,
+                tool: str = "") -> dict[str, Any]:
     """A grammar-friendly schema of ``prop``: a plain string is a span of the message, a number
     one of its numbers when it has any; annotations the grammar does not need are dropped."""
     kind = _type(prop)
     if "enum" in prop:
         return {"enum": list(prop["enum"])}
-    if kind == "string" and not {"format", "pattern"} & set(prop) and spans(message):
-        return {"enum": spans(message)}
+    if kind == "string" and not {"format", "pattern"} & set(prop) and (found := spans(message, tool=tool)):
+        return {"enum": found}
     if kind in _NUMERIC and said:
         fitting = [v for v in said if kind == "number" or float(v).is_integer()]
         if fitting:

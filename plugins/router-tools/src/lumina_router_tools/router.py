@@ -8,16 +8,18 @@ Cheapest first:
    without the model; arguments the message states exactly are filled by rule (see
    :mod:`arguments`), so such a decision asks no model at all (path ``rules``).
 3. **Router model** (embedded SmolLM2 unless configured): it chooses among the shortlist when
-   there is a real choice and fills the arguments no rule can, in answers constrained to a JSON
-   Schema (a llama.cpp grammar, Ollama's ``format``, OpenAI's ``response_format``), so they always
-   parse and name only real tools, with strings that are spans of the message.
+   there is a real choice and fills the arguments no rule can, always among given options (the
+   shortlisted names and ``none``; spans of the message's words; its numbers), so its answers
+   name only real tools and parse.
 
-The embedded model pays one forward pass for every prompt token it reads and every token it
-writes (this llama.cpp build reads prompts one token at a time), so the prompt is short: the
-clear winner alone, or the shortlist, then the message. llama.cpp keeps what it read: the
-arguments' answer rereads nothing, and a decision after one about the same tool only the message.
-A prompt listing every tool would be read only once while decisions follow each other, but in
-full after every chat answer, which is how ``/router/chat`` and ``/v1`` use the model.
+With the embedded model the choices are made by ``llm.select``: the answer, a call such as
+``weather(city="Paris")``, is written with only the options allowed at each choice, and the
+model is asked only where they branch. Reading costs about a forward pass per few tokens on a
+CPU, so the system message, which lists every tool, stays the same from one decision to the
+next and is kept by the model's choice context (chat answers do not evict it): a decision reads
+the message and the few tokens of its answer. A model behind a server cannot weigh given
+options; it writes the same answers as JSON constrained by a schema (Ollama's ``format``,
+OpenAI's ``response_format``).
 
 A router model that fails or times out is no reason to fail the chat: the decision then calls
 no tool and says why.
@@ -25,6 +27,7 @@ no tool and says why.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -37,7 +40,8 @@ from prometheus_client import Counter, Histogram
 
 from lumina_core.contract import ToolCall
 from lumina_core.errors import LuminaError
-from lumina_router_tools.arguments import plan_arguments
+from lumina_core.services.llm import Selection, Step
+from lumina_router_tools.arguments import ArgumentPlan, plan_arguments
 from lumina_router_tools.calls import new_call
 from lumina_router_tools.definitions import ToolSpec
 from lumina_router_tools.vocabulary import Candidate, shortlist
@@ -57,8 +61,11 @@ PROMPT = (
     "You choose the tool that answers the user's message and fill in its arguments with words from the "
     "message. Choose none when no tool fits.\nTools:\n{tools}"
 )
-#: The longest constrained answer (a name, or the arguments no rule fills).
+#: The longest constrained answer a server writes (a name, or the arguments no rule fills).
 GENERATED_TOKENS = 64
+#: Up to this many tools, the system message lists them all, the same for every message (kept by
+#: the model); beyond, only the shortlist, so that the prompt stays short.
+LISTED_TOOLS = 16
 #: How much better the best shortlisted tool must score than the next to be chosen without the model.
 CLEAR_MARGIN = 2.0
 #: Words by which a message speaks of the user or of what was said before: the brain knows that.
@@ -109,8 +116,8 @@ class Router:
             return Decision(True, (), ("no tool shares a word with the message, so none can apply",), "fast")
         names = tuple(c.spec.name for c in candidates)
         try:
-            answer = await self._ask(message, candidates, allow_none=choice == "auto")
-        except (LuminaError, ValueError, RuntimeError) as exc:
+            answer = await self._ask(message, tools, candidates, allow_none=choice == "auto")
+        except (LuminaError, ValueError, RuntimeError, TimeoutError) as exc:
             log.warning("the router model failed, no tool is called: %s", exc)
             reason = f"the router model failed ({getattr(exc, 'message', exc)}), so no tool is called"
             return Decision(True, (), (reason,), "fallback", names)
@@ -124,25 +131,45 @@ class Router:
             return [Candidate(spec, 0.0, ()) for spec in tools[: self._size * 2]]
         return found
 
-    async def _ask(self, message: str, candidates: Sequence[Candidate], *, allow_none: bool) -> dict[str, Any]:
-        """The tool, chosen by the model only when the shortlist has no clear winner (an answer
-        constrained to the candidates' names and ``none``), then the arguments no rule fills
-        (JSON of their constrained schema). Both read one prompt, so the second reads nothing
-        anew: every prompt token costs the embedded model a forward pass."""
+    async def _ask(self, message: str, tools: Sequence[ToolSpec], candidates: Sequence[Candidate], *,
+                   allow_none: bool) -> dict[str, Any]:
+        """The tool, chosen by the model only when the shortlist has no clear winner (among the
+        candidates' names and ``none``), then the arguments no rule fills (among their options)."""
         names = [c.spec.name for c in candidates] + ([NONE] if allow_none else [])
         by = "shortlist" if clear_winner(candidates) or len(names) == 1 else "model"
-        listed = candidates[:1] if by == "shortlist" else candidates
+        listed = tools if len(tools) <= LISTED_TOOLS else [c.spec for c in candidates]
         messages = [{"role": "system", "content": PROMPT.format(tools=_listing(listed))},
                     {"role": "user", "content": message}]
-        chosen = names[0] if by == "shortlist" else await self._generate(messages, {"enum": names})
+        chosen = names[0] if by == "shortlist" else await self._choose_tool(messages, names)
         spec = next((c.spec for c in candidates if c.spec.name == chosen), None)
         if spec is None:
             return {"tool": NONE, "by": by}
-        plan = plan_arguments(spec.input_schema, message)
+        plan = plan_arguments(spec.input_schema, message, tool=spec.name)
         if not plan.asked:
             return {"tool": chosen, "arguments": plan.filled, "by": by, "model_asked": by == "model"}
-        answer = await self._generate(messages, plan.answer_schema())
+        answer = await self._fill_arguments(messages, chosen, plan)
         return {"tool": chosen, "arguments": plan.arguments(answer), "by": by, "model_asked": True}
+
+    async def _choose_tool(self, messages: list[dict[str, str]], names: Sequence[str]) -> str:
+        selection = await self._select(messages, [list(names), "("])
+        if selection is None:
+            return await self._generate(messages, {"enum": list(names)})
+        return selection.chosen[0]
+
+    async def _fill_arguments(self, messages: list[dict[str, str]], tool: str, plan: ArgumentPlan) -> Any:
+        options = {name: schema.get("enum") for name, schema in plan.asked.items()}
+        if all(isinstance(values, list) and values for values in options.values()):
+            program: list[Step] = [f"{tool}("]
+            for index, (name, values) in enumerate(options.items()):
+                program += [(", " if index else "") + f"{name}=", [_json(value) for value in values]]
+            selection = await self._select(messages, [*program, ")"])
+            if selection is not None:
+                return dict(zip(options, map(orjson.loads, selection.chosen)))
+        return await self._generate(messages, plan.answer_schema())
+
+    async def _select(self, messages: list[dict[str, str]], program: list[Step]) -> Selection | None:
+        """The model's choices, or None when its provider cannot weigh given options."""
+        return await asyncio.wait_for(self._llm.select(messages, program, model=self._model), self._timeout)
 
     async def _generate(self, messages: list[dict[str, str]], schema: Mapping[str, Any]) -> Any:
         result = await self._llm.chat(messages, model=self._model, temperature=0.0, max_tokens=GENERATED_TOKENS,
@@ -195,9 +222,13 @@ def brain_verdict(message: str, calls: Sequence[ToolCall]) -> tuple[bool, str]:
     return False, "the tools answer it; the brain is not needed"
 
 
-def _listing(candidates: Sequence[Candidate]) -> str:
-    """The tools the model reads: the clear winner alone, else the shortlist, in name order."""
-    return "\n".join(_line(c.spec) for c in sorted(candidates, key=lambda c: c.spec.name)) + "\n- none: no tool fits."
+def _listing(tools: Sequence[ToolSpec]) -> str:
+    """The tools the model reads, in name order: the same text for every message."""
+    return "\n".join(_line(spec) for spec in sorted(tools, key=lambda spec: spec.name)) + "\n- none: no tool fits."
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
 
 
 def _line(spec: ToolSpec) -> str:
