@@ -7,7 +7,9 @@ normalised, as sentence-transformers does for this model.
 Texts are embedded in small batches of similar length (sorted by token count), so little of the
 work is spent on padding, and onnxruntime's threads sleep rather than spin between operators:
 on a machine shared with other work (the host's own event loop, other processes) spinning
-threads fight the busy ones, and embedding took twice as long.
+threads fight the busy ones, and embedding took twice as long. Each batch runs on the process's
+model thread (:mod:`lumina_core.services.compute`), taking turns with the embedded LLM instead
+of fighting it for the cores, and a question's embedding waits for one batch at most.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from lumina_core.services.compute import on_model_thread
 from lumina_core.services.embeddings.base import normalised
 from lumina_core.services.model_files import MINILM_ONNX, MINILM_TOKENIZER
 
@@ -64,18 +67,18 @@ class MiniLMEmbedder:
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:
             return []
-        return await asyncio.to_thread(self.embed_now, list(texts))
+        session, encodings, batches = await asyncio.to_thread(self._batches, list(texts))
+        vectors = np.empty((len(texts), self.dimensions), dtype=np.float32)
+        for batch in batches:
+            vectors[batch] = await on_model_thread(self._embed_batch, session, [encodings[i] for i in batch])
+        return vectors.tolist()
 
-    def embed_now(self, texts: list[str]) -> list[list[float]]:
-        """Embed on the calling thread (what :meth:`embed` runs off the event loop)."""
+    def _batches(self, texts: list[str]) -> tuple[Any, list[Any], list[list[int]]]:
+        """The session, the texts' encodings, and their indices in batches of similar length."""
         tokenizer, session = self.load()
         encodings = tokenizer.encode_batch(texts)
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        vectors = np.empty((len(texts), self.dimensions), dtype=np.float32)
-        for start in range(0, len(order), self._batch_size):
-            batch = order[start : start + self._batch_size]
-            vectors[batch] = self._embed_batch(session, [encodings[i] for i in batch])
-        return vectors.tolist()
+        return session, encodings, [order[start : start + self._batch_size] for start in range(0, len(order), self._batch_size)]
 
     @staticmethod
     def _embed_batch(session: Any, encodings: list[Any]) -> np.ndarray:

@@ -1,9 +1,9 @@
 """The embedded provider: llama.cpp in-process (``llama-cpp-python``), SmolLM2-135M by default.
 
-The model is loaded once per process and shared. Everything it computes runs on one
-long-lived thread of the process (:func:`on_model_thread`): llama.cpp is not thread-safe, so
-computations take turns there, and its CPU threads are an OpenMP team kept by the thread that
-asks, which a second asking thread would fight for the cores. Tokens are generated there and
+The model is loaded once per process and shared. Everything it computes runs on the process's
+model thread (:mod:`lumina_core.services.compute`): llama.cpp is not thread-safe, so computations
+take turns there, and its CPU threads are an OpenMP team kept by the thread that asks, which a
+second asking thread (or the embedder beside it) would fight for the cores. Tokens are generated there and
 handed to the event loop one by one, which gives exact token counts, stop strings and
 cancellation (a consumer that stops reading ends the generation at the next token). A LoRA
 adapter (a GGUF LoRA file of the model) is switched at run time with ``set_adapter``, on the
@@ -19,8 +19,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
@@ -30,6 +29,7 @@ import numpy as np
 
 from lumina_core.contract import Message, Usage
 from lumina_core.errors import ValidationFailed
+from lumina_core.services.compute import on_model_thread, submit_to_model_thread
 from lumina_core.services.llm.base import (
     ChatChunk,
     ContextTooLong,
@@ -64,18 +64,6 @@ class LlamaOptions:
     context_window: int = 2048
     threads: int = max(1, min(4, os.cpu_count() or 1))
     prompt_batch: int | None = None
-
-
-#: The thread every computation of the process's models runs on. A graph computed from a second
-#: thread took 1.4-3x as long on this machine's two cores (22 tokens 102 ms against 75, one
-#: token 30 ms against 10): each asking thread gets an OpenMP team of its own, and the teams'
-#: spinning workers compete.
-_model_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lumina-model")
-
-
-async def on_model_thread(call: Callable[..., Any], *args: Any) -> Any:
-    """Run ``call(*args)`` on the model thread, after the computations queued before it."""
-    return await asyncio.get_running_loop().run_in_executor(_model_thread, call, *args)
 
 
 _loaded: dict[tuple[Path, LlamaOptions], Any] = {}
@@ -362,7 +350,7 @@ class EmbeddedProvider:
         def put(item: Any) -> None:
             loop.call_soon_threadsafe(queue.put_nowait, item)
 
-        _model_thread.submit(self._generate_into, prompt, budget, options, put, cancelled)
+        submit_to_model_thread(self._generate_into, prompt, budget, options, put, cancelled)
         deadline = None if options.timeout is None else time.monotonic() + options.timeout
         try:
             while True:

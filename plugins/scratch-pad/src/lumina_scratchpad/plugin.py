@@ -11,6 +11,7 @@ from fastapi import APIRouter
 
 from lumina_core.context import PluginContext
 from lumina_core.contract import PeriodicJob
+from lumina_core.services.compute import in_background
 from lumina_core.hookspecs import hookimpl
 from lumina_scratchpad.compression import sweep
 from lumina_scratchpad.dream import DreamCycle
@@ -75,7 +76,8 @@ def register_task_handlers(ctx: PluginContext) -> Mapping[str, Any]:
         started = time.perf_counter()
         article = await read_article(knowledge, task["article_id"], task["reflect"])
         reflector = Reflector(ctx.llm, ttl_s=_state.settings.ttl_s, budget_s=_state.settings.reflect_budget_s)
-        notes = await reflector.reflect(article)
+        with in_background():  # the model answers whoever is waiting first
+            notes = await reflector.reflect(article)
         elapsed_ms = (time.perf_counter() - started) * 1000
         pad = reflection_pad(article.id)
         new = await _state.store.add(SYSTEM_OWNER, pad, notes)
