@@ -15,11 +15,11 @@ never stuck behind a whole article's passages.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import itertools
-import queue
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -38,33 +38,34 @@ def in_background() -> Iterator[None]:
 
 
 class _ModelThread:
-    """One long-lived thread taking queued calls, what someone waits for first, then in order."""
+    """One long-lived thread running queued calls, what someone waits for first, then in order.
+
+    It is a one-worker executor, joined at exit like any (no computation is cut off while the
+    interpreter tears down the libraries it runs in); each job it runs is whichever queued call
+    comes first at that moment."""
 
     def __init__(self) -> None:
-        self._queue: queue.PriorityQueue[tuple[int, int, Future[Any], Callable[..., Any], tuple[Any, ...]]] = (
-            queue.PriorityQueue())
+        self._queued: list[tuple[int, int, Future[Any], Callable[..., Any], tuple[Any, ...]]] = []
         self._order = itertools.count()
-        self._starting = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lumina-model")
 
     def submit(self, call: Callable[..., Any], args: tuple[Any, ...]) -> Future[Any]:
         future: Future[Any] = Future()
-        self._queue.put((int(_background.get()), next(self._order), future, call, args))
-        with self._starting:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="lumina-model", daemon=True)
-                self._thread.start()
+        with self._lock:
+            heapq.heappush(self._queued, (int(_background.get()), next(self._order), future, call, args))
+        self._executor.submit(self._run_first)
         return future
 
-    def _run(self) -> None:
-        while True:
-            _, _, future, call, args = self._queue.get()
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                future.set_result(call(*args))
-            except BaseException as exc:  # noqa: BLE001 - handed to whoever awaits the future
-                future.set_exception(exc)
+    def _run_first(self) -> None:
+        with self._lock:
+            _, _, future, call, args = heapq.heappop(self._queued)
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(call(*args))
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever awaits the future
+            future.set_exception(exc)
 
 
 _thread = _ModelThread()

@@ -92,26 +92,3 @@ async def test_a_dense_vector_is_written_only_to_the_text_it_was_computed_from(l
 
         await index.backfill.fill_once()
         assert await pending(host) == 0
-
-
-async def test_processes_sharing_a_store_each_embed_the_articles_they_indexed(lumina_host, articles):
-    """A server and its workers share one store: each backfill takes its own articles, so no
-    article is embedded twice (at start, each completes whatever is pending)."""
-    from lumina_knowledge.index import KnowledgeIndex
-
-    apollo, aardvark = articles
-    async with lumina_host(plugins=["knowledge"]) as host:
-        here = host.kernel.services.get("knowledge").index
-        await here.backfill.stop()
-        assert await here.backfill.fill_once() == 0  # the start-up round: nothing left pending
-        there = KnowledgeIndex(here.vectors, here.embedder, here.stats, collection=here.collection)
-        await here.index_article(apollo, dense_now=False)
-        await there.index_article(aardvark, dense_now=False)
-        assert await pending(host) == 3
-
-        while await here.backfill.fill_once():
-            pass
-        assert await pending(host) == 1 and await dense_titles(host, "an African mammal that eats termites") != ["Aardvark"]
-        while await there.backfill.fill_once():
-            pass
-        assert await pending(host) == 0

@@ -6,8 +6,7 @@ dense ranking); this backfill then embeds its passages and adds their dense vect
 
 What is pending is what the store holds without a dense vector, nothing else: there is no
 queue to lose in a crash, and the backfill started with the plugin completes whatever an
-earlier run left. After that, each process embeds the articles it indexed itself: processes
-sharing one store (a server and its workers) would otherwise all embed every new article. Each vector is written only if its passage still has the text it was computed
+earlier run left. Each vector is written only if its passage still has the text it was computed
 from, so an article replaced meanwhile never gets a stale vector (its new text comes round next).
 """
 
@@ -19,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lumina_core.services.compute import in_background
-from lumina_core.services.vectors import Filter, HasId, HasVector, Match, MatchAny, Point, Record
+from lumina_core.services.vectors import Filter, HasId, HasVector, Match, Point, Record
 from lumina_knowledge.chunking import Passage
 
 log = logging.getLogger("lumina.knowledge.backfill")
@@ -43,8 +42,6 @@ class DenseBackfill:
         self._lacking = Filter(must_not=(HasVector(dense),))
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._articles: set[str] = set()
-        self._everything = False
 
     def start(self) -> None:
         """Run until :meth:`stop`, starting with what an earlier run left pending."""
@@ -58,13 +55,8 @@ class DenseBackfill:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
 
-    def wake(self, article_id: str | None = None) -> None:
-        """Passages lack their dense vectors: those of ``article_id``, which this process has just
-        indexed, or (``None``) any the store holds so, whoever indexed them."""
-        if article_id is None:
-            self._everything = True
-        else:
-            self._articles.add(article_id)
+    def wake(self) -> None:
+        """Something new lacks its dense vector."""
         self._wake.set()
 
     async def pending(self) -> int:
@@ -78,16 +70,9 @@ class DenseBackfill:
             await asyncio.sleep(POLL_S)
 
     async def fill_once(self) -> int:
-        """Embed one batch of the passages lacking a dense vector that were asked for (any, when
-        nothing in particular was); return how many were found."""
-        articles, everything = frozenset(self._articles), self._everything
-        wanted = self._lacking if everything or not articles else Filter(
-            must=(MatchAny("article_id", tuple(sorted(articles))),), must_not=self._lacking.must_not)
-        records, _ = await self.vectors.scroll(self.collection, filter=wanted, limit=self.batch)
+        """Embed one batch of passages lacking a dense vector; return how many were found."""
+        records, _ = await self.vectors.scroll(self.collection, filter=self._lacking, limit=self.batch)
         if not records:
-            self._articles -= articles
-            if everything:
-                self._everything = False
             return 0
         await self.write(records, await self.embedder.embed([indexed_text(r.payload) for r in records]))
         return len(records)
@@ -114,7 +99,7 @@ class DenseBackfill:
         except Exception as exc:  # noqa: BLE001 - the passages stay pending; try again later
             log.warning("dense vectors could not be added yet (%s); retrying in %.0f s", exc, RETRY_AFTER_S)
             await asyncio.sleep(RETRY_AFTER_S)
-            self._wake.set()
+            self.wake()
 
 
 def indexed_text(payload: Mapping[str, Any]) -> str:

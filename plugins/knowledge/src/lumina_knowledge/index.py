@@ -81,7 +81,7 @@ class KnowledgeIndex:
         self.stats.add(article["id"], article["title"], fingerprint,
                        [(p.id, s.keys()) for p, s in zip(cut, sparse)], time.time())
         if len(dense) < len(cut):
-            self.backfill.wake(article["id"])
+            self.backfill.wake()
         return {"status": "replaced" if known else "added", "passages": len(cut)}
 
     async def remove_article(self, article_id: str) -> int:
