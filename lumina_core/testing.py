@@ -221,6 +221,36 @@ def redis_backend() -> Iterator[dict[str, Any]]:
     forget_redis_keys(settings["redis_url"], settings["redis_prefix"])
 
 
+#: The name ``llama_cpp_server`` serves the embedded SmolLM2 under.
+PEER_MODEL = "smollm2-peer"
+
+
+@pytest.fixture(scope="session")
+def llama_cpp_server() -> Iterator[str]:
+    """``http://127.0.0.1:<port>/v1`` of ``python -m llama_cpp.server`` serving SmolLM2 as
+    ``PEER_MODEL``: a real third-party OpenAI-compatible peer, for what a model behind a server
+    does (and cannot do) that the embedded one does in-process."""
+    from lumina_core.services.model_files import SMOLLM2_135M
+
+    port = free_port()
+    command = [
+        sys.executable, "-m", "llama_cpp.server", "--model", str(SMOLLM2_135M.locate()),
+        "--model_alias", PEER_MODEL, "--host", "127.0.0.1", "--port", str(port),
+        "--n_ctx", "2048", "--n_ubatch", "1", "--n_threads", "2", "--verbose", "false",
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        try:
+            wait_for_http(f"{url}/models", timeout=60, alive=lambda: process.poll() is None)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}: {process.stderr.read().decode()[-2000:] if process.poll() is not None else ''}") from None
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 def settings_env(data_dir: Path, overrides: Mapping[str, Any]) -> dict[str, str]:
     """The environment that gives a child process these settings (and no inherited Redis)."""
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "LUMINA_REDIS_URL")}

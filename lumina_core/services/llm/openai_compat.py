@@ -10,6 +10,10 @@ transport for the same reason, BerriAI/litellm#11097). On a machine whose cores 
 keeps busy, that CPU comes out of generation. Each stream is read to its end, so its connection
 goes back to the pool.
 
+A JSON Schema for the reply goes in OpenAI's form (``response_format: {"type": "json_schema"}``);
+a server that refuses it (llama-cpp-python's, which takes JSON mode with a ``schema``) is asked
+again in that form, which is then kept for it.
+
 Usage comes from the server (``include_usage`` in streams); a server that sends none in streams
 (llama.cpp's) gives zero counts there rather than guesses, and real counts in non-streamed
 replies.
@@ -19,7 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import aiohttp
@@ -40,6 +44,8 @@ from lumina_core.services.llm.base import (
 )
 
 LISTING_TTL_SECONDS = 5.0
+#: How a JSON Schema for the reply is given: OpenAI's form, then JSON mode with a ``schema``.
+SCHEMA_FORMS = ("json_schema", "json_object")
 
 
 class OpenAICompatibleProvider(ServerBudget):
@@ -60,6 +66,7 @@ class OpenAICompatibleProvider(ServerBudget):
         self._timeout = aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=timeout)
         self._session: aiohttp.ClientSession | None = None
         self._listing: tuple[float, list[ModelInfo]] = (0.0, [])
+        self._schema_form = SCHEMA_FORMS[0]
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -93,11 +100,11 @@ class OpenAICompatibleProvider(ServerBudget):
     async def stream(
         self, messages: Sequence[Message], model: str, options: GenerationOptions
     ) -> AsyncIterator[ChatChunk]:
-        body = {**_body(messages, model, options), "stream": True, "stream_options": {"include_usage": True}}
         finish: Any = None
         usage = Usage()
         with self._errors(model):
-            async with self.session.post(f"{self._url}/chat/completions", json=body) as response:
+            extra = {"stream": True, "stream_options": {"include_usage": True}}
+            async with self._posted(messages, model, options, extra) as response:
                 if response.status >= 400:
                     await _json_reply(response, self._url, model)
                 # read to the end of the body, past [DONE]: a response left unread closes its
@@ -120,13 +127,28 @@ class OpenAICompatibleProvider(ServerBudget):
     async def complete(self, messages: Sequence[Message], model: str, options: GenerationOptions) -> ChatResult:
         """A non-streamed reply: every compatible server counts tokens here."""
         with self._errors(model):
-            body = _body(messages, model, options)
-            async with self.session.post(f"{self._url}/chat/completions", json=body) as response:
+            async with self._posted(messages, model, options) as response:
                 reply = await _json_reply(response, self._url, model)
         choice = reply["choices"][0]
         usage = _usage(reply["usage"]) if reply.get("usage") else Usage()
         return ChatResult(choice["message"].get("content") or "", reply.get("model") or model, usage,
                           _finish(choice.get("finish_reason")))
+
+    @asynccontextmanager
+    async def _posted(self, messages: Sequence[Message], model: str, options: GenerationOptions,
+                      extra: dict[str, Any] | None = None) -> AsyncIterator[aiohttp.ClientResponse]:
+        """The server's response to a chat request, its JSON Schema (if any) in the form the
+        server takes: asked again in the other form once, when it refuses this one."""
+        form = self._schema_form
+        body = {**_body(messages, model, options, form), **(extra or {})}
+        async with self.session.post(f"{self._url}/chat/completions", json=body) as response:
+            if not (options.json_schema is not None and await _refuses(response)):
+                yield response
+                return
+        self._schema_form = next(other for other in SCHEMA_FORMS if other != form)
+        body = {**_body(messages, model, options, self._schema_form), **(extra or {})}
+        async with self.session.post(f"{self._url}/chat/completions", json=body) as response:
+            yield response
 
     @contextmanager
     def _errors(self, model: str) -> Iterator[None]:
@@ -191,7 +213,12 @@ def _message(body: Any) -> str:
     return str(body)[:500]
 
 
-def _body(messages: Sequence[Message], model: str, options: GenerationOptions) -> dict[str, Any]:
+async def _refuses(response: aiohttp.ClientResponse) -> bool:
+    """The server refused the request for the form of its ``response_format``."""
+    return response.status >= 400 and "response_format" in (await response.read()).decode(errors="replace")
+
+
+def _body(messages: Sequence[Message], model: str, options: GenerationOptions, schema_form: str) -> dict[str, Any]:
     body: dict[str, Any] = {"model": model, "messages": [{"role": m.role, "content": m.content} for m in messages]}
     if options.max_tokens is not None:
         body["max_tokens"] = options.max_tokens
@@ -199,9 +226,11 @@ def _body(messages: Sequence[Message], model: str, options: GenerationOptions) -
         body["temperature"] = options.temperature
     if options.stop:
         body["stop"] = list(options.stop)
-    if options.json_schema is not None:
+    if options.json_schema is not None and schema_form == "json_schema":
         schema = {"name": "reply", "schema": dict(options.json_schema), "strict": True}
         body["response_format"] = {"type": "json_schema", "json_schema": schema}
+    elif options.json_schema is not None:
+        body["response_format"] = {"type": "json_object", "schema": dict(options.json_schema)}
     return body
 
 

@@ -123,3 +123,23 @@ def test_numbers_are_constrained_to_the_messages_own_when_a_rule_cannot_choose()
     schema = {"type": "object", "required": ["a", "b"], "properties": {"a": {"type": "number"}, "b": {"type": "number"}}}
     plan = plan_arguments(schema, "add 2 and 3.5")
     assert plan.asked == {"a": {"enum": [2, 3.5]}, "b": {"enum": [2, 3.5]}}
+
+
+@pytest.mark.timeout(300)
+async def test_a_model_behind_a_server_writes_its_choices_as_json_constrained_by_a_schema(llama_cpp_server: str) -> None:
+    """A server cannot weigh given options (``llm.select`` is None), so the router asks it for
+    JSON of the same options instead (``response_format``)."""
+    from lumina_core.services.llm import LLMService
+    from lumina_core.services.llm.openai_compat import OpenAICompatibleProvider
+    from lumina_core.testing import PEER_MODEL
+
+    message = "What is the weather forecast in New York?"
+    llm = LLMService([OpenAICompatibleProvider(llama_cpp_server, PEER_MODEL)])
+    try:
+        assert await llm.select([{"role": "user", "content": message}], [["a", "b"]]) is None
+        decision = await Router(llm, timeout_s=120).decide(message, [WEATHER, CALENDAR, STOCKS])
+    finally:
+        await llm.aclose()
+    assert decision.path == "model", decision.reasons
+    [call] = decision.calls
+    assert call.arguments["city"] in plan_arguments(CITY, message, tool="weather").asked["city"]["enum"]

@@ -121,3 +121,19 @@ async def test_a_server_cannot_score_or_weigh_given_text(llama_cpp_server: str) 
         assert await llm.select([{"role": "user", "content": "Capital of France?"}], [[" Paris", " Rome"]]) is None
     finally:
         await llm.aclose()
+
+
+async def test_a_json_schema_reaches_a_server_that_takes_json_mode_with_a_schema(llama_cpp_server: str) -> None:
+    """llama-cpp-python's server refuses OpenAI's ``json_schema`` form; it is asked again with
+    ``{"type": "json_object", "schema": ...}``, which is then kept for it."""
+    llm = LLMService([OpenAICompatibleProvider(llama_cpp_server, "smollm2-peer")])
+    schema = {"enum": ["red", "green", "blue"]}
+    try:
+        for _ in range(2):
+            result = await llm.chat([{"role": "user", "content": "Name a colour."}], json_schema=schema, max_tokens=8)
+            assert result.text.strip() in ('"red"', '"green"', '"blue"')
+        streamed = [c.text async for c in llm.stream([{"role": "user", "content": "A colour?"}], json_schema=schema,
+                                                     max_tokens=8)]
+        assert "".join(streamed).strip() in ('"red"', '"green"', '"blue"')
+    finally:
+        await llm.aclose()
