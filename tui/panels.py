@@ -103,7 +103,8 @@ class PluginPanel(PolledView):
 def stat_text(data: Any) -> str:
     """A number, ``{"value": 3, "unit": "ms"}``, or a mapping of names to numbers, as lines; a
     nested mapping's names are joined with dots (``budget.pages_left``), a list of records is
-    counted, not dumped, so a status document reads as a column of figures."""
+    counted, not dumped, and what is not there yet (``None``, empty) is a dash, so a status
+    document reads as a column of figures."""
     if isinstance(data, Mapping) and "value" in data:
         value = "–" if data["value"] is None else _cell(data["value"])
         label = f"{data['label']}: " if data.get("label") else ""
@@ -125,6 +126,8 @@ def _flattened(data: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str,
 
 
 def _stat_cell(value: Any) -> str:
+    if value is None or value == {} or value == []:
+        return "–"
     if isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
         return f"{len(value)} items"
     if isinstance(value, list):

@@ -64,12 +64,13 @@ def test_stat_panels_accept_a_value_a_mapping_or_a_bare_number() -> None:
 def test_a_status_document_reads_as_a_column_of_figures() -> None:
     status = {"queue_depth": 2, "budget": {"pages_left": 117, "llm_spent_today": 0.0},
               "last_cycle": {"summary": {"planned": [{"gap_id": "a"}, {"gap_id": "b"}], "detect": ["stale"]}},
-              "goals": {}}
+              "goals": {}, "next_cycle_at": None}
     assert stat_text(status).splitlines() == [
         "queue_depth                 2",
         "budget.pages_left           117",
         "budget.llm_spent_today      0.0",
         "last_cycle.summary.planned  2 items",
         "last_cycle.summary.detect   stale",
-        "goals                       {}",
+        "goals                       –",
+        "next_cycle_at               –",
     ]
