@@ -41,7 +41,7 @@ from lumina_core.services.llm.base import (
     ProviderUnavailable,
 )
 from lumina_core.services.llm.batch_probe import load_llama, safe_prompt_batch
-from lumina_core.services.llm.selection import KeptContext, Selection, Step, select
+from lumina_core.services.llm.selection import KeptContext, Selection, Step, fill_batch, select
 from lumina_core.services.model_files import SMOLLM2_135M
 
 #: A 135M model drifts off topic at llama.cpp's usual 0.8; a cooler default keeps it factual.
@@ -466,15 +466,11 @@ def _next_token_logits(llama: Any, tokens: Sequence[int], positions: range) -> n
     rows: list[np.ndarray] = []
     try:
         for start in range(0, len(tokens), size):
-            chunk = tokens[start : start + size]
-            for i, token in enumerate(chunk):
-                batch.token[i], batch.pos[i], batch.n_seq_id[i] = token, start + i, 1
-                batch.seq_id[i][0] = 0
-                batch.logits[i] = start + i in positions
-            batch.n_tokens = len(chunk)
+            end = min(len(tokens), start + size)
+            fill_batch(batch, tokens, start, end, wanted=positions)
             if llama_cpp.llama_decode(llama.ctx, batch) != 0:
                 raise ProviderUnavailable("the embedded model could not read the text to score it")
-            rows.extend(_logits(llama, i) for i in range(len(chunk)) if start + i in positions)
+            rows.extend(_logits(llama, i - start) for i in range(start, end) if i in positions)
     finally:
         llama_cpp.llama_batch_free(batch)
     return np.stack(rows).astype(np.float64)

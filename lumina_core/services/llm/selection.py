@@ -16,7 +16,7 @@ what is new.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,13 +109,8 @@ class KeptContext:
     def _decode(self, tokens: Sequence[int], start: int, end: int) -> None:
         import llama_cpp
 
-        batch = self._batch
-        for i, position in enumerate(range(start, end)):
-            batch.token[i], batch.pos[i], batch.n_seq_id[i] = tokens[position], position, 1
-            batch.seq_id[i][0] = 0
-            batch.logits[i] = position == len(tokens) - 1
-        batch.n_tokens = end - start
-        if llama_cpp.llama_decode(self._ctx, batch) != 0:
+        fill_batch(self._batch, tokens, start, end, wanted=(len(tokens) - 1,))
+        if llama_cpp.llama_decode(self._ctx, self._batch) != 0:
             self.forget()
             raise RuntimeError("the embedded model could not read the choice's prompt")
 
@@ -126,6 +121,16 @@ class KeptContext:
             llama_cpp.llama_batch_free(self._batch)
             llama_cpp.llama_free(self._ctx)
             self._ctx = None
+
+
+def fill_batch(batch: Any, tokens: Sequence[int], start: int, end: int, *, wanted: Container[int]) -> None:
+    """Put ``tokens[start:end]`` at their positions in llama.cpp's ``batch`` (one sequence), the
+    logits asked for only at the positions in ``wanted``."""
+    for i, position in enumerate(range(start, end)):
+        batch.token[i], batch.pos[i], batch.n_seq_id[i] = tokens[position], position, 1
+        batch.seq_id[i][0] = 0
+        batch.logits[i] = position in wanted
+    batch.n_tokens = end - start
 
 
 def _common_prefix(a: Sequence[int], b: Sequence[int], *, limit: int) -> int:
