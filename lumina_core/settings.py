@@ -22,6 +22,8 @@ from pydantic_settings import (
 from lumina_core.errors import ConfigurationError
 
 ENV_PREFIX = "LUMINA_"
+#: What a folder named by ``LUMINA_EMBEDDER_MODEL`` must hold.
+EMBEDDER_FILES = ("model.onnx", "tokenizer.json")
 DEFAULT_CONFIG_FILE = "lumina.yml"
 
 
@@ -143,6 +145,12 @@ class Settings(BaseSettings):
     embedder: str = Field(
         "embedded", pattern="^(embedded|ollama)$", description="`embedded` (MiniLM, 384 wide) or `ollama`."
     )
+    embedder_model: Path | None = Field(
+        None,
+        description="A folder with another embedded embedder (model.onnx, tokenizer.json, config.json of a "
+        "BERT-style model, mean-pooled); unset uses the packaged all-MiniLM-L6-v2. The knowledge index "
+        "embeds its passages again when this changes.",
+    )
     embedding_cache_size: int = Field(
         1000,
         ge=0,
@@ -188,6 +196,15 @@ class Settings(BaseSettings):
     log_file: Path | None = Field(None, description="Also write JSON logs to this file, rotated by size.")
     log_file_max_bytes: int = Field(10_000_000, ge=10_000, description="Size at which the log file rotates.")
     log_file_backups: int = Field(5, ge=0, description="Rotated log files kept.")
+
+    @field_validator("embedder_model")
+    @classmethod
+    def _complete_model_folder(cls, folder: Path | None) -> Path | None:
+        lacking = [name for name in EMBEDDER_FILES if folder is not None and not (folder / name).is_file()]
+        if lacking:
+            raise ValueError(f"{' and '.join(lacking)} missing in {folder}: the folder needs "
+                             f"{' and '.join(EMBEDDER_FILES)} (and config.json for a width other than 384)")
+        return folder
 
     @field_validator("log_level")
     @classmethod

@@ -18,7 +18,7 @@ def build_inner(settings: Settings) -> Embedder:
         return OllamaEmbedder(settings.ollama_url, settings.ollama_embed_model, timeout=settings.llm_timeout)
     from lumina_core.services.embeddings.minilm import MiniLMEmbedder
 
-    return MiniLMEmbedder()
+    return MiniLMEmbedder(folder=settings.embedder_model)
 
 
 def build_embedder(settings: Settings) -> CachedEmbedder:

