@@ -92,3 +92,30 @@ async def test_a_dense_vector_is_written_only_to_the_text_it_was_computed_from(l
 
         await index.backfill.fill_once()
         assert await pending(host) == 0
+
+
+async def test_vectors_another_embedder_made_are_embedded_again_when_the_embedder_changes(
+        lumina_host, articles, tmp_path):
+    from lumina_core.services.model_files import MINILM_ONNX, MINILM_TOKENIZER
+    from lumina_core.services.vectors import Point
+
+    async with lumina_host(plugins=["knowledge"]) as host:
+        index = host.kernel.services.get("knowledge").index
+        for article in articles:
+            await index.index_article(article)
+        assert (await host.client.get("/knowledge/stats")).json()["dense_model"] == "all-minilm-l6-v2"
+        records, _ = await index.vectors.scroll(index.collection, limit=10)
+        # what another model's vectors look like to this one: unrelated to the text
+        await index.vectors.update_vectors(index.collection, [Point(r.id, {"dense": [1.0] + [0.0] * 383}) for r in records])
+        assert await dense_titles(host, "an African mammal that eats termites") != ["Aardvark"]
+
+    folder = tmp_path / "minilm-renamed"  # the same weights under another model id
+    folder.mkdir()
+    (folder / "model.onnx").symlink_to(MINILM_ONNX.locate())
+    (folder / "tokenizer.json").symlink_to(MINILM_TOKENIZER.locate())
+    async with lumina_host(plugins=["knowledge"], embedder_model=folder) as host:
+        await host.kernel.services.get("knowledge").index.renewed()
+        stats = (await host.client.get("/knowledge/stats")).json()
+        assert (stats["embedder"], stats["dense_model"]) == ("minilm-renamed", "minilm-renamed")
+        assert (await dense_titles(host, "an African mammal that eats termites"))[0] == "Aardvark"
+        assert (await dense_titles(host, "Who commanded Apollo 8?"))[0] == "Apollo 8"

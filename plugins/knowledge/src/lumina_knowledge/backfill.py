@@ -77,11 +77,26 @@ class DenseBackfill:
         await self.write(records, await self.embedder.embed([indexed_text(r.payload) for r in records]))
         return len(records)
 
-    async def write(self, records: Sequence[Record], vectors: Sequence[list[float]]) -> None:
-        """Give each passage read as ``records`` its dense vector, unless its text changed since."""
+    async def renew(self) -> int:
+        """Embed every stored passage again (the embedder changed: the vectors held are another
+        model's); return how many. A question asked meanwhile goes first, as in the backfill."""
+        renewed, offset = 0, None
+        with in_background():
+            while True:
+                records, offset = await self.vectors.scroll(self.collection, limit=self.batch, offset=offset)
+                if records:
+                    vectors = await self.embedder.embed([indexed_text(r.payload) for r in records])
+                    await self.write(records, vectors, replacing=True)
+                    renewed += len(records)
+                if offset is None:
+                    return renewed
+
+    async def write(self, records: Sequence[Record], vectors: Sequence[list[float]], *, replacing: bool = False) -> None:
+        """Give each passage read as ``records`` its dense vector, unless its text changed since
+        (or, but ``replacing``, it has one by now)."""
         points = [Point(r.id, {self.dense: v}) for r, v in zip(records, vectors, strict=True)]
         as_read = tuple(Filter(must=(HasId((r.id,)), Match("text", r.payload.get("text", "")))) for r in records)
-        unchanged = Filter(should=as_read, must_not=(HasVector(self.dense),))
+        unchanged = Filter(should=as_read, must_not=() if replacing else (HasVector(self.dense),))
         await self.vectors.update_vectors(self.collection, points, filter=unchanged)
 
     async def _run(self) -> None:

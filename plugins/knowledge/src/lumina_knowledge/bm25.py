@@ -43,6 +43,7 @@ def idf(document_frequency: int, documents: int) -> float:
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS df (term INTEGER PRIMARY KEY, n INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS dense_model (id INTEGER PRIMARY KEY CHECK (id = 0), model TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS articles (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, fingerprint TEXT NOT NULL,
     passage_ids TEXT NOT NULL, terms TEXT NOT NULL, indexed_at REAL NOT NULL
@@ -51,7 +52,8 @@ CREATE TABLE IF NOT EXISTS articles (
 
 
 class TermStats:
-    """Document frequencies per term and each article's bookkeeping, in SQLite."""
+    """Document frequencies per term, each article's bookkeeping and the embedder of the dense
+    vectors, in SQLite."""
 
     def __init__(self, path: Path) -> None:
         self._sql = SQLiteFile(path, _SCHEMA)
@@ -63,6 +65,16 @@ class TermStats:
     def documents(self) -> int:
         row = self._sql.one("SELECT value FROM meta WHERE key = 'passages'")
         return row[0] if row else 0
+
+    @property
+    def dense_model(self) -> str | None:
+        """The embedder whose vectors the index holds (None: nothing recorded yet)."""
+        row = self._sql.one("SELECT model FROM dense_model")
+        return row[0] if row else None
+
+    def made_dense_with(self, model: str) -> None:
+        with self._sql.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO dense_model (id, model) VALUES (0, ?)", (model,))
 
     def query_vector(self, query: str) -> dict[int, float]:
         """The BM25 query side of ``query``: {term dimension: idf}, unknown terms left out."""

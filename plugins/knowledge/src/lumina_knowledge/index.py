@@ -12,8 +12,10 @@ article is searchable by its words at once. Retrieval lives in :mod:`lumina_know
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -26,6 +28,7 @@ from lumina_knowledge.chunking import CUT_VERSION, Passage, passages
 
 COLLECTION = "knowledge_passages"
 DENSE, SPARSE = "dense", "bm25"
+log = logging.getLogger("lumina.knowledge.index")
 
 
 class KnowledgeIndex:
@@ -37,9 +40,11 @@ class KnowledgeIndex:
         self.stats = stats
         self.collection = collection
         self.backfill = DenseBackfill(vectors, embedder, collection, DENSE)
+        self._renewal: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
-        """Create the collection if needed and start completing pending dense vectors."""
+        """Create the collection if needed and start completing pending dense vectors; if another
+        embedder made the vectors held (``LUMINA_EMBEDDER_MODEL`` changed), embed them all again."""
         spec = CollectionSpec(
             name=self.collection,
             vectors={DENSE: VectorSpec(self.embedder.dimensions, "cosine")},
@@ -47,10 +52,32 @@ class KnowledgeIndex:
             indexes={"article_id": "keyword", "title": "keyword"},
         )
         await self.vectors.create_collection(spec)
+        made_by = self.stats.dense_model
+        if made_by is None:
+            self.stats.made_dense_with(self.embedder.model)
+        elif made_by != self.embedder.model:
+            self._renewal = asyncio.get_running_loop().create_task(self._renew(made_by), name="knowledge-renew-dense")
         self.backfill.start()
 
+    async def renewed(self) -> None:
+        """Return once the vectors are all the current embedder's (for tests and benchmarks)."""
+        if self._renewal is not None:
+            await asyncio.shield(self._renewal)
+
     async def close(self) -> None:
+        if self._renewal is not None:
+            self._renewal.cancel()
+            await asyncio.gather(self._renewal, return_exceptions=True)
         await self.backfill.stop()
+
+    async def _renew(self, made_by: str) -> None:
+        """Until it ends, dense search compares the new model's question with old vectors; a
+        crash leaves the old model recorded, so the next start renews them again."""
+        log.warning("the dense vectors of '%s' were made by %s, not %s: embedding them again",
+                    self.collection, made_by, self.embedder.model)
+        renewed = await self.backfill.renew()
+        self.stats.made_dense_with(self.embedder.model)
+        log.info("'%s': %d dense vectors renewed with %s", self.collection, renewed, self.embedder.model)
 
     async def index_article(self, article: Mapping[str, Any], *, dense_now: bool = True) -> dict[str, Any]:
         """Add or replace an article; ``{"status": "added"|"replaced"|"unchanged", "passages": n}``.
@@ -106,7 +133,8 @@ class KnowledgeIndex:
     async def describe(self) -> dict[str, Any]:
         """Counts for the stats panel; ``pending_dense``: passages searchable by words only, so far."""
         return {"articles": self.stats.articles(), "passages": self.stats.documents,
-                "pending_dense": await self.backfill.pending(), "embedder": getattr(self.embedder, "model", "?")}
+                "pending_dense": await self.backfill.pending(), "embedder": self.embedder.model,
+                "dense_model": self.stats.dense_model}
 
     async def _embed(self, cut: Sequence[Passage]) -> dict[str, list[float]]:
         vectors = await self.embedder.embed([p.indexed_text for p in cut]) if cut else []
