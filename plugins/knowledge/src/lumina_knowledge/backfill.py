@@ -79,7 +79,16 @@ class DenseBackfill:
 
     async def renew(self) -> int:
         """Embed every stored passage again (the embedder changed: the vectors held are another
-        model's); return how many. A question asked meanwhile goes first, as in the backfill."""
+        model's), starting over after a failure; return how many. A question asked meanwhile
+        goes first, as in the backfill."""
+        while True:
+            try:
+                return await self._renew_once()
+            except Exception as exc:  # noqa: BLE001 - the vectors stay the old model's; start over
+                log.warning("dense vectors could not be renewed (%s); again in %.0f s", exc, RETRY_AFTER_S)
+                await asyncio.sleep(RETRY_AFTER_S)
+
+    async def _renew_once(self) -> int:
         renewed, offset = 0, None
         with in_background():
             while True:
