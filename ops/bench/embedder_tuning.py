@@ -5,16 +5,19 @@ fine-tuned on pairs made from the corpus itself, then exported to int8 ONNX and 
 embedded embedder (``LUMINA_EMBEDDER_MODEL``), measured side by side with the packaged model on
 one excerpt, every retrieval mode, every question set.
 
-The pairs need no model to write them (SmolLM2-135M's questions mostly copy their passage or ask
-about "the text", ``docs/knowledge.md``): each passage is asked for by one of its own sentences,
-with the article's title words and a share of the other words dropped (a question names less
-than the sentence that answers it), and a batch holds several passages of the same article, so
-the in-batch negatives (multiple-negatives ranking loss, as sentence-transformers trains this
-model) teach it to tell an article's passages apart: the reworded questions' usual miss is the
-right article's wrong passage. ``--unseen`` trains a second model without the test split's 14
-articles, to show whether a gain needs the article in training.
+By default the pairs need no model to write them (SmolLM2-135M's questions mostly copy their
+passage or ask about "the text", ``docs/knowledge.md``): each passage is asked for by one of its
+own sentences, with the article's title words and a share of the other words dropped (a question
+names less than the sentence that answers it), and a batch holds several passages of the same
+article, so the in-batch negatives (multiple-negatives ranking loss, as sentence-transformers
+trains this model) teach it to tell an article's passages apart: the reworded questions' usual
+miss is the right article's wrong passage. ``--pairs unseen`` trains another model without the
+test split's 14 articles, to show whether a gain needs the article in training; ``--pairs
+doc2query`` one on the questions the embedded model writes for ``--doc2query`` passages drawn at
+random (the issue's wording of the lever; seconds a passage to write, cached by the passage's text).
 
     PYTHONPATH=. .venv/bin/python -u -m ops.bench.embedder_tuning          # ~25 min on 2 cores
+    PYTHONPATH=. .venv/bin/python -u -m ops.bench.embedder_tuning --pairs sentences doc2query --doc2query 600
 
 Needs torch, transformers and onnx (the trainer's ``train`` extra and the project's ``bench`` extra:
 ``make install`` installs both).
@@ -29,15 +32,17 @@ import json
 import random
 import re
 import shutil
+import statistics
 import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from lumina_core.services.model_files import MINILM_TOKENIZER
 from lumina_core.testing import Host, host_settings, running_host
-from ops.bench.knowledge import MODES, Question, ingest, question_sets, retrieval
+from ops.bench.knowledge import MODES, Question, SyntheticQuestions, ingest, question_sets, retrieval, specific
 
 SETS = ("main", "natural", "reworded dev", "reworded held-out", "reworded test")
 #: The share of a sentence's words dropped to make its question, passages of one article per batch,
@@ -56,15 +61,15 @@ async def stored_passages(host: Host) -> list[dict[str, Any]]:
     offset = None
     while True:
         records, offset = await index.vectors.scroll(index.collection, limit=256, offset=offset)
-        found += [{"title": r.payload["title"], "text": r.payload["text"], "indexed": indexed_text(r.payload)}
-                  for r in records]
+        found += [{"id": str(r.id), "title": r.payload["title"], "section": tuple(r.payload.get("section", ())),
+                   "text": r.payload["text"], "indexed": indexed_text(r.payload)} for r in records]
         if offset is None:
             return found
 
 
 def training_pairs(passages: Sequence[dict[str, Any]], exclude: frozenset[str] = frozenset(),
                    seed: int = 0) -> list[tuple[str, str]]:
-    """(pseudo-question, passage text) pairs, grouped PER_ARTICLE to a run of one article."""
+    """(pseudo-question, passage text) pairs made from each passage's own sentences."""
     rnd = random.Random(seed)
     by_article: dict[str, list[tuple[str, str]]] = collections.defaultdict(list)
     for passage in passages:
@@ -72,6 +77,29 @@ def training_pairs(passages: Sequence[dict[str, Any]], exclude: frozenset[str] =
         if passage["title"] not in exclude and sentences:
             question = _worded_away(rnd.choice(sentences), passage["title"], rnd)
             by_article[passage["title"]].append((question, passage["indexed"]))
+    return _grouped(by_article, rnd)
+
+
+async def model_written_pairs(folder: Path, passages: Sequence[dict[str, Any]], count: int) -> list[tuple[str, str]]:
+    """(question, passage text) for the specific questions the embedded model writes for
+    ``count`` passages drawn at random (doc2query's, cached in ``<folder>/doc2query.sqlite``)."""
+    rnd = random.Random(0)
+    by_article: dict[str, list[tuple[str, str]]] = collections.defaultdict(list)
+    async with running_host(host_settings(folder / "packaged", ["knowledge", "crawler"], rate_limit="")) as host:
+        written = SyntheticQuestions(host, folder / "doc2query.sqlite")
+        drawn = list(passages)
+        rnd.shuffle(drawn)  # the same first ones for any count: a larger run reuses a smaller one's
+        for passage in drawn[:count]:
+            hit = SimpleNamespace(id=passage["id"], title=passage["title"], section=passage["section"], text=passage["text"])
+            by_article[passage["title"]] += [(q, passage["indexed"]) for q in await written.of(hit) if specific(q, hit)]
+    if written.seconds:
+        print(f"doc2query: {statistics.mean(written.seconds):.2f} s a passage to write "
+              f"({len(written.seconds)} written now)", flush=True)
+    return _grouped(by_article, rnd)
+
+
+def _grouped(by_article: dict[str, list[tuple[str, str]]], rnd: random.Random) -> list[tuple[str, str]]:
+    """The pairs in runs of PER_ARTICLE from one article, the runs shuffled."""
     groups: list[list[tuple[str, str]]] = []
     for pairs in by_article.values():
         rnd.shuffle(pairs)
@@ -174,21 +202,25 @@ def report(arms: dict[str, dict[str, dict[str, dict[str, float]]]], sets: dict[s
     print("\nhybrid search p50 ms: " + ", ".join(f"{a} {arms[a]['main']['hybrid']['p50_ms']:.1f}" for a in names))
 
 
-async def main(folder: Path, epochs: int, with_unseen: bool) -> None:
+async def main(folder: Path, epochs: int, pair_kinds: Sequence[str], doc2query: int) -> None:
     sets = question_sets()
     arms: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
     arms["packaged"], passages = await measured(folder / "packaged", sets)
-    tuned = [("tuned", frozenset[str]())]
-    if with_unseen:
-        tuned.append(("tuned, test articles unseen", frozenset(q.title for q in sets["reworded test"])))
-    for arm, exclude in tuned:
-        pairs = training_pairs(passages, exclude)
-        print(f"{arm}: {len(pairs)} pairs from {len(passages)} passages, e.g. {pairs[0][0]!r}", flush=True)
+    trainings: list[tuple[str, list[tuple[str, str]]]] = []
+    if "sentences" in pair_kinds:
+        trainings.append(("tuned", training_pairs(passages)))
+    if "unseen" in pair_kinds:
+        unseen = frozenset(q.title for q in sets["reworded test"])
+        trainings.append(("tuned, test articles unseen", training_pairs(passages, unseen)))
+    if "doc2query" in pair_kinds:
+        trainings.append(("tuned on doc2query", await model_written_pairs(folder, passages, doc2query)))
+    for arm, pairs in trainings:
+        print(f"{arm}: {len(pairs)} pairs, e.g. {pairs[0][0]!r}", flush=True)
         started = time.perf_counter()
         model, _ = fine_tune(pairs, epochs)
-        model_dir = export(model, folder / f"minilm-{arm.split(',')[0]}-{len(exclude)}")
+        model_dir = export(model, folder / ("minilm-" + re.sub(r"\W+", "-", arm)))
         print(f"{arm}: trained and exported in {time.perf_counter() - started:.0f} s", flush=True)
-        arms[arm], _ = await measured(folder / arm.replace(" ", "-"), sets, model_dir)
+        arms[arm], _ = await measured(folder / f"index-{model_dir.name}", sets, model_dir)
     report(arms, sets)
 
 
@@ -196,7 +228,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", type=Path, default=None, help="Keep the indexes and models here.")
     parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--unseen", action="store_true", help="Also train without the test split's articles.")
+    parser.add_argument("--pairs", nargs="+", choices=("sentences", "unseen", "doc2query"), default=["sentences"],
+                        help="What to train on, one model each: the passages' own sentences; the same without "
+                             "the test split's articles; questions the embedded model writes (slow).")
+    parser.add_argument("--doc2query", type=int, default=600, help="Passages the embedded model writes questions for.")
     args = parser.parse_args()
     folder = args.data_dir or Path(tempfile.mkdtemp(prefix="lumina-bench-embedder-"))
-    asyncio.run(main(folder, args.epochs, args.unseen))
+    asyncio.run(main(folder, args.epochs, args.pairs, args.doc2query))
