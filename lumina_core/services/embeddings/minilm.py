@@ -32,6 +32,7 @@ from lumina_core.services.embeddings.base import normalised
 from lumina_core.services.model_files import MINILM_ONNX, MINILM_TOKENIZER
 
 MAX_TOKENS = 256  # the length all-MiniLM-L6-v2 was trained on
+WIDTH = 384  # all-MiniLM-L6-v2's, and a model folder's without a config.json
 #: Texts per model call. Larger batches of full-length passages ran slower on 2 cores (the
 #: attention tensors outgrow the caches), smaller ones pay the call overhead.
 BATCH_SIZE = 16
@@ -61,13 +62,13 @@ def _shared_model(model_path: Path, tokenizer_path: Path) -> tuple[Any, Any]:
 def _folder_model(folder: Path) -> tuple[str, int]:
     """The model id (the folder's name) and width of a model folder (settings checked its files)."""
     config = folder / "config.json"
-    width = json.loads(config.read_text()).get("hidden_size", 384) if config.is_file() else 384
+    width = json.loads(config.read_text()).get("hidden_size", WIDTH) if config.is_file() else WIDTH
     return folder.name, int(width)
 
 
 class MiniLMEmbedder:
     model = "all-minilm-l6-v2"
-    dimensions = 384
+    dimensions = WIDTH
 
     def __init__(self, batch_size: int = BATCH_SIZE, folder: Path | None = None) -> None:
         self._batch_size = batch_size

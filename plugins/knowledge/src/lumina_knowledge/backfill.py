@@ -74,7 +74,7 @@ class DenseBackfill:
         records, _ = await self.vectors.scroll(self.collection, filter=self._lacking, limit=self.batch)
         if not records:
             return 0
-        await self.write(records, await self.embedder.embed([indexed_text(r.payload) for r in records]))
+        await self._embed_into(records)
         return len(records)
 
     async def renew(self) -> int:
@@ -94,11 +94,13 @@ class DenseBackfill:
             while True:
                 records, offset = await self.vectors.scroll(self.collection, limit=self.batch, offset=offset)
                 if records:
-                    vectors = await self.embedder.embed([indexed_text(r.payload) for r in records])
-                    await self.write(records, vectors, replacing=True)
+                    await self._embed_into(records, replacing=True)
                     renewed += len(records)
                 if offset is None:
                     return renewed
+
+    async def _embed_into(self, records: Sequence[Record], *, replacing: bool = False) -> None:
+        await self.write(records, await self.embedder.embed([indexed_text(r.payload) for r in records]), replacing=replacing)
 
     async def write(self, records: Sequence[Record], vectors: Sequence[list[float]], *, replacing: bool = False) -> None:
         """Give each passage read as ``records`` its dense vector, unless its text changed since
